@@ -1,0 +1,62 @@
+import { ConfigError } from '../errors.js'
+import type { Sink } from '../io/sink.js'
+import type { Source } from '../io/source.js'
+import { checkId, type TransformSpec } from './operator.js'
+
+/** How a source's records get their event time and its splits their watermarks. */
+export interface EventTimeOptions<T> {
+  /** The event time of a value in ms, or null when it has none (such a record is in no window). */
+  readonly timestamp?: (value: T) => number | null
+  /**
+   * Bounded out-of-orderness per split: `watermark = maxEventTimeSeen - delay`, emitted after each
+   * polled batch. Without it the source emits no watermark (until a bounded source ends: +∞).
+   */
+  readonly watermark?: {
+    readonly delay: number
+    /** A split with no data for this long goes idle and stops holding the watermark back. */
+    readonly idleTimeout?: number
+  }
+}
+
+/** A node that reads a `Source`. */
+export interface SourceSpec<T = unknown> extends EventTimeOptions<T> {
+  readonly kind: 'source'
+  readonly id: string
+  readonly name: string
+  readonly source: Source<T>
+}
+
+/** A node that writes to a `Sink`: the end of a branch. */
+export interface SinkSpec<T = unknown> {
+  readonly kind: 'sink'
+  readonly id: string
+  readonly name: string
+  readonly sink: Sink<T>
+  /** Rows (not epochs) that may wait for the sink before the sources are held back. Default 10,000. */
+  readonly capacity: number
+}
+
+export type NodeSpec = SourceSpec<any> | TransformSpec<any, any> | SinkSpec<any>
+
+export function defineSource<T>(id: string, source: Source<T>, options: EventTimeOptions<T> = {}): SourceSpec<T> {
+  checkId(id, 'source')
+  const { watermark } = options
+  if (watermark !== undefined) {
+    if (!Number.isFinite(watermark.delay) || watermark.delay < 0) {
+      throw new ConfigError(`source '${id}': watermark delay ${watermark.delay} must be a duration >= 0 in ms, e.g. 60000`)
+    }
+    if (watermark.idleTimeout !== undefined && !(watermark.idleTimeout > 0)) {
+      throw new ConfigError(`source '${id}': idleTimeout ${watermark.idleTimeout} must be > 0 ms, e.g. 30000`)
+    }
+  }
+  return { kind: 'source', id, name: source.name, source, ...options }
+}
+
+export function defineSink<T>(id: string, sink: Sink<T>, options: { capacity?: number } = {}): SinkSpec<T> {
+  checkId(id, 'sink')
+  const capacity = options.capacity ?? 10_000
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw new ConfigError(`sink '${id}': capacity ${capacity} must be a whole number of rows >= 1, e.g. 10000`)
+  }
+  return { kind: 'sink', id, name: sink.name, sink, capacity }
+}

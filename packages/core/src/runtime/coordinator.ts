@@ -1,0 +1,145 @@
+import { ProtocolError } from '../errors.js'
+import type { OperatorSnapshot } from '../graph/operator.js'
+import { barrier, type BarrierMessage } from '../messages/messages.js'
+import type { Checkpoint, NodeCheckpoint, StateBackend } from '../state/checkpoint.js'
+import type { Clock } from '../time/clock.js'
+import type { InstanceAddress } from './operator-instance.js'
+
+/** What the coordinator learns when an epoch is done everywhere. */
+export interface EpochReport {
+  readonly epoch: number
+  /** Whether the epoch's state was committed to the state backend. */
+  readonly checkpointed: boolean
+  /** Records the sources emitted in the epoch. */
+  readonly numInputRows: number
+  /** Wall-clock ms when the epoch's barrier was injected, and when the last sink committed it. */
+  readonly triggeredAt: number
+  readonly completedAt: number
+  /** The query's watermark when the barrier was injected: the minimum over source instances. */
+  readonly watermark: number
+}
+
+export interface CoordinatorOptions {
+  readonly clock: Clock
+  readonly firstEpoch: number
+  readonly checkpointEvery: number
+  readonly stateBackend: StateBackend | undefined
+  readonly maxParallelism: number
+  readonly nodes: readonly { readonly id: string; readonly name: string; readonly parallelism: number }[]
+  /** Injects a barrier into every source instance; returns rows since the last barrier and the watermark. */
+  readonly injectIntoSources: (barrier: BarrierMessage) => { rows: number; watermark: number }
+  readonly onEpoch: (report: EpochReport) => void
+  readonly onError: (error: unknown) => void
+}
+
+interface PendingEpoch {
+  readonly barrier: BarrierMessage
+  readonly triggeredAt: number
+  readonly rows: number
+  readonly watermark: number
+  readonly snapshots: Map<string, (OperatorSnapshot | undefined)[]>
+  acks: number
+}
+
+/**
+ * Ends epochs and commits them. An epoch is done when every instance passed its barrier and every sink
+ * committed it; then, if it was a checkpoint, its snapshots are committed to the state backend, in
+ * epoch order. Triggers (timers) live in the job; this class only counts.
+ */
+export class Coordinator {
+  private nextEpoch: number
+  private readonly pending = new Map<number, PendingEpoch>()
+  private readonly expectedAcks: number
+  private commitChain: Promise<void> = Promise.resolve()
+  private lastCompleted: number
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.nextEpoch = options.firstEpoch
+    this.lastCompleted = options.firstEpoch - 1
+    this.expectedAcks = options.nodes.reduce((sum, n) => sum + n.parallelism, 0)
+  }
+
+  /** The number the next barrier will carry. */
+  get epoch(): number {
+    return this.nextEpoch
+  }
+
+  /** Epochs injected and not yet done. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  get lastCompletedEpoch(): number {
+    return this.lastCompleted
+  }
+
+  /** Ends the running epoch: injects its barrier into every source. Returns the epoch's number. */
+  trigger(): number {
+    const epoch = this.nextEpoch++
+    const message = barrier(epoch, { checkpoint: this.options.stateBackend !== undefined && (epoch + 1) % this.options.checkpointEvery === 0 })
+    const entry: PendingEpoch = {
+      barrier: message,
+      triggeredAt: this.options.clock.now(),
+      rows: 0,
+      watermark: -Infinity,
+      snapshots: new Map(),
+      acks: 0,
+    }
+    this.pending.set(epoch, entry)
+    const { rows, watermark } = this.options.injectIntoSources(message)
+    this.pending.set(epoch, { ...entry, rows, watermark })
+    return epoch
+  }
+
+  /** An instance passed a barrier (sources and transforms) or committed it (sinks). */
+  acknowledge(address: InstanceAddress, message: BarrierMessage, snapshot: OperatorSnapshot | undefined): void {
+    const entry = this.pending.get(message.epoch)
+    if (!entry) throw new ProtocolError(`'${address.nodeId}' #${address.instance} acknowledged unknown epoch ${message.epoch}`)
+    if (message.checkpoint) {
+      const node = this.options.nodes.find((n) => n.id === address.nodeId)!
+      let list = entry.snapshots.get(address.nodeId)
+      if (!list) entry.snapshots.set(address.nodeId, (list = new Array<OperatorSnapshot | undefined>(node.parallelism).fill(undefined)))
+      list[address.instance] = snapshot
+    }
+    entry.acks++
+    if (entry.acks === this.expectedAcks) this.complete(message.epoch, entry)
+  }
+
+  /** Resolves when every epoch done so far is committed to the state backend. */
+  async flushed(): Promise<void> {
+    await this.commitChain
+  }
+
+  private complete(epoch: number, entry: PendingEpoch): void {
+    this.pending.delete(epoch)
+    const completedAt = this.options.clock.now()
+    this.commitChain = this.commitChain.then(async () => {
+      try {
+        if (entry.barrier.checkpoint) await this.options.stateBackend!.commit(this.checkpointOf(epoch, entry))
+        this.lastCompleted = epoch
+        this.options.onEpoch({
+          epoch,
+          checkpointed: entry.barrier.checkpoint,
+          numInputRows: entry.rows,
+          triggeredAt: entry.triggeredAt,
+          completedAt,
+          watermark: entry.watermark,
+        })
+      } catch (error) {
+        this.options.onError(error)
+      }
+    })
+  }
+
+  private checkpointOf(epoch: number, entry: PendingEpoch): Checkpoint {
+    const nodes: Record<string, NodeCheckpoint> = {}
+    for (const node of this.options.nodes) {
+      nodes[node.id] = {
+        name: node.name,
+        parallelism: node.parallelism,
+        instances: entry.snapshots.get(node.id) ?? new Array(node.parallelism).fill(undefined),
+      }
+    }
+    return { epoch, maxParallelism: this.options.maxParallelism, watermark: entry.watermark, nodes }
+  }
+}

@@ -1,0 +1,489 @@
+import { Subject } from 'rxjs'
+import { ConfigError, WeirError } from '../errors.js'
+import type { OperatorSnapshot, Resume } from '../graph/operator.js'
+import { buildPhysicalPlan, gateChannels, type PhysicalNode, type PhysicalPlan } from '../graph/physical-plan.js'
+import type { StreamGraph } from '../graph/stream-graph.js'
+import type { SourceReader } from '../io/source.js'
+import { keyGroupRange } from '../keys/key-groups.js'
+import type { BarrierMessage, Message } from '../messages/messages.js'
+import type { Checkpoint, StateBackend } from '../state/checkpoint.js'
+import { systemClock, type Clock } from '../time/clock.js'
+import { Backpressure } from './backpressure.js'
+import { Coordinator, type EpochReport } from './coordinator.js'
+import type { Emitter } from './emitter.js'
+import { exchangeWriter } from './exchange.js'
+import { InputGate } from './input-gate.js'
+import { fanOut, OperatorInstance, type InstanceAddress } from './operator-instance.js'
+import { SinkInstance } from './sink-instance.js'
+import { sourceFailure, SourceInstance } from './source-instance.js'
+import { validateTrigger, type Trigger } from './trigger.js'
+
+export interface JobOptions {
+  readonly trigger?: Trigger
+  readonly clock?: Clock
+  /** Where epochs are committed; without one nothing is snapshotted and nothing restored. */
+  readonly stateBackend?: StateBackend
+  /** Snapshot every k-th epoch (default 1: every epoch). */
+  readonly checkpointEvery?: number
+  /**
+   * With `processingTime` 0 or `continuous`, how long to wait before ending an epoch when nothing new
+   * came in (so an idle query does not spin). Default 100 ms.
+   */
+  readonly idleEpochDelayMs?: number
+}
+
+export type JobState = 'running' | 'stopping' | 'finished' | 'failed'
+
+/**
+ * A running graph: instances wired by chains and RxJS channels, sources polling, a coordinator ending
+ * epochs on the trigger. `done` settles when the job finishes (a bounded source read to its end, an
+ * `availableNow` run, or `stop()`), or rejects with the error that failed it.
+ *
+ * @example
+ * ```ts
+ * const job = await Job.start(graph, { trigger: { kind: 'processingTime', intervalMs: 1000 } })
+ * job.onEpoch((report) => console.log(report.epoch, report.numInputRows))
+ * await job.stop()
+ * ```
+ */
+export class Job {
+  readonly plan: PhysicalPlan
+  readonly done: Promise<void>
+  private readonly sources: SourceInstance[] = []
+  private readonly operators: OperatorInstance[] = []
+  private readonly sinks: SinkInstance[] = []
+  private readonly gates: InputGate[] = []
+  private readonly backpressure = new Backpressure()
+  private readonly clock: Clock
+  private readonly trigger: Trigger
+  private readonly epochListeners: ((report: EpochReport) => void)[] = []
+  private coordinator!: Coordinator
+  private jobState: JobState = 'running'
+  private failure: unknown
+  private resolveDone!: () => void
+  private rejectDone!: (error: unknown) => void
+  private closedSinks = 0
+  private timer: (() => void) | undefined
+  private loops: Promise<void>[] = []
+  private finishing: Promise<void> | undefined
+  private readonly idleEpochDelayMs: number
+
+  private constructor(graph: StreamGraph, options: JobOptions) {
+    this.plan = buildPhysicalPlan(graph)
+    this.clock = options.clock ?? systemClock
+    this.trigger = validateTrigger(options.trigger ?? { kind: 'processingTime', intervalMs: 0 })
+    this.idleEpochDelayMs = options.idleEpochDelayMs ?? 100
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve
+      this.rejectDone = reject
+    })
+    // A job that fails with no one awaiting `done` must not crash the host process.
+    this.done.catch(() => undefined)
+  }
+
+  /** Builds the physical graph, restores the newest committed epoch if there is one, and starts. */
+  static async start(graph: StreamGraph, options: JobOptions = {}): Promise<Job> {
+    const job = new Job(graph, options)
+    await job.open(options)
+    return job
+  }
+
+  get state(): JobState {
+    return this.jobState
+  }
+
+  /** The error the job failed with, if it failed. */
+  get exception(): unknown {
+    return this.failure
+  }
+
+  /** The number the next barrier will carry. */
+  get currentEpoch(): number {
+    return this.coordinator.epoch
+  }
+
+  /** Listens to every epoch that completes. Returns a function that stops listening. */
+  onEpoch(listener: (report: EpochReport) => void): () => void {
+    this.epochListeners.push(listener)
+    return () => this.epochListeners.splice(this.epochListeners.indexOf(listener) >>> 0, 1)
+  }
+
+  /** Ends the running epoch now. Returns its number. */
+  triggerEpoch(): number {
+    if (this.jobState !== 'running') throw new WeirError('not-running', `the job is ${this.jobState}: no epoch can start`)
+    return this.coordinator.trigger()
+  }
+
+  /** Every counter of every instance, by `nodeId#instance`. */
+  counters(): Record<string, Record<string, number>> {
+    const all: Record<string, Record<string, number>> = {}
+    for (const i of [...this.sources, ...this.operators, ...this.sinks]) all[`${i.nodeId}#${i.instance}`] = i.counters.toJSON()
+    return all
+  }
+
+  /** The watermark of each source instance; the query's watermark is their minimum. */
+  get watermark(): number {
+    return Math.min(...this.sources.map((s) => s.watermark))
+  }
+
+  /** Whether a bounded queue is full and the sources are held back now. */
+  get backpressured(): boolean {
+    return this.backpressure.pressured
+  }
+
+  /**
+   * Stops gracefully: sources stop polling, a last epoch flushes what was read, End flows through the
+   * graph, and the promise resolves when every sink has committed and closed.
+   */
+  async stop(): Promise<void> {
+    if (this.jobState === 'running') {
+      this.jobState = 'stopping'
+      void this.finish()
+    }
+    await this.done.catch(() => undefined)
+    if (this.jobState === 'failed') throw this.failure
+  }
+
+  private async open(options: JobOptions): Promise<void> {
+    const checkpoint = options.stateBackend ? await options.stateBackend.latest() : undefined
+    if (checkpoint) checkCompatible(this.plan, checkpoint)
+    const firstEpoch = checkpoint ? checkpoint.epoch + 1 : 0
+    const checkpointEvery = options.checkpointEvery ?? 1
+    if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) {
+      throw new ConfigError(`checkpointEvery ${checkpointEvery} must be a whole number of epochs >= 1, e.g. 1`)
+    }
+    this.coordinator = new Coordinator({
+      clock: this.clock,
+      firstEpoch,
+      checkpointEvery,
+      stateBackend: options.stateBackend,
+      maxParallelism: this.plan.maxParallelism,
+      nodes: this.plan.nodes.map((n) => ({
+        id: n.id,
+        name: n.spec.kind === 'transform' ? n.spec.name : n.spec.kind,
+        parallelism: n.parallelism,
+      })),
+      injectIntoSources: (barrier) => this.injectIntoSources(barrier),
+      onEpoch: (report) => this.epochDone(report),
+      onError: (error) => this.fail(error),
+    })
+    const readers = await this.createReaders(checkpoint)
+    await this.wire(firstEpoch, checkpoint, readers)
+    this.loops = this.sources.map((s) => this.runSource(s))
+    this.scheduleNext(0)
+  }
+
+  private async createReaders(checkpoint: Checkpoint | undefined): Promise<Map<string, SourceReader<unknown>[]>> {
+    const readers = new Map<string, SourceReader<unknown>[]>()
+    for (const node of this.plan.nodes) {
+      if (node.spec.kind !== 'source') continue
+      const spec = node.spec
+      const restored = restoredPositions(checkpoint, node.id)
+      const list: SourceReader<unknown>[] = []
+      for (let i = 0; i < node.parallelism; i++) {
+        list.push(
+          await spec.source.createReader({
+            sourceId: node.id,
+            instance: i,
+            parallelism: node.parallelism,
+            clock: this.clock,
+            restored,
+            availableNow: this.trigger.kind === 'availableNow',
+          }),
+        )
+      }
+      readers.set(node.id, list)
+    }
+    return readers
+  }
+
+  /** Creates instances from the sinks back to the sources, so each one's outputs exist when it is built. */
+  private async wire(firstEpoch: number, checkpoint: Checkpoint | undefined, readers: Map<string, SourceReader<unknown>[]>) {
+    const instances = new Map<string, Emitter[]>()
+    const gateOf = new Map<string, { gate: InputGate; index: Map<string, number> }>()
+    const listener = { onBarrier: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined) => this.acknowledge(a, b, s) }
+    for (const node of [...this.plan.nodes].reverse()) {
+      const list: Emitter[] = []
+      for (let i = 0; i < node.parallelism; i++) {
+        const outputs = this.outputsOf(node, i, instances, gateOf)
+        const range = keyGroupRange(i, node.parallelism, this.plan.maxParallelism)
+        let instance: Emitter
+        switch (node.spec.kind) {
+          case 'source': {
+            const source = new SourceInstance(
+              node.spec,
+              i,
+              readers.get(node.id)![i]!,
+              fanOut(outputs.get('main') ?? []),
+              { ...listener, onFinished: () => this.sourceFinished() },
+              this.backpressure,
+              this.clock,
+              restoredPositions(checkpoint, node.id),
+            )
+            this.sources.push(source)
+            instance = { process: () => undefined }
+            break
+          }
+          case 'transform': {
+            const operator = new OperatorInstance(
+              node.spec,
+              { instance: i, parallelism: node.parallelism, maxParallelism: this.plan.maxParallelism, keyGroups: range, clock: this.clock, firstEpoch },
+              outputs,
+              listener,
+              resumeOf(checkpoint, node.id, range, firstEpoch),
+            )
+            this.operators.push(operator)
+            instance = operator
+            break
+          }
+          case 'sink': {
+            const writer = await node.spec.sink.createWriter({ sinkId: node.id, instance: i, parallelism: node.parallelism })
+            const sink = new SinkInstance(
+              node.spec,
+              i,
+              writer,
+              {
+                onCommitted: (s, b) => this.acknowledge(s, b, undefined),
+                onClosed: () => this.sinkClosed(),
+                onError: (e) => this.fail(e),
+              },
+              this.backpressure,
+              firstEpoch,
+            )
+            this.sinks.push(sink)
+            instance = sink
+            break
+          }
+        }
+        if (node.exchangeInputs.length > 0) {
+          const channels = gateChannels(this.plan, node, i)
+          const gate = new InputGate(channels.length, instance)
+          this.gates.push(gate)
+          const index = new Map(channels.map((c, n) => [channelKey(c.edge.from, c.edge.tag, c.upstreamInstance), n]))
+          gateOf.set(`${node.id}#${i}`, { gate, index })
+        }
+        list.push(instance)
+      }
+      instances.set(node.id, list)
+    }
+  }
+
+  private outputsOf(
+    node: PhysicalNode,
+    i: number,
+    instances: Map<string, Emitter[]>,
+    gateOf: Map<string, { gate: InputGate; index: Map<string, number> }>,
+  ): Map<string, Emitter[]> {
+    const outputs = new Map<string, Emitter[]>()
+    for (const edge of node.outputs) {
+      const target = this.plan.nodes.find((n) => n.id === edge.to)!
+      let emitter: Emitter
+      if (target.chainedInput === edge) {
+        emitter = instances.get(target.id)![i]!
+      } else {
+        const targets = edge.partitioner.kind === 'forward' ? [i] : range(target.parallelism)
+        const channels = targets.map((j) => {
+          const { gate, index } = gateOf.get(`${target.id}#${j}`)!
+          const channel = index.get(channelKey(edge.from, edge.tag, i))!
+          return this.channel(gate, channel)
+        })
+        emitter = exchangeWriter(edge.partitioner, channels, this.plan.maxParallelism)
+      }
+      const list = outputs.get(edge.tag) ?? []
+      list.push(emitter)
+      outputs.set(edge.tag, list)
+    }
+    return outputs
+  }
+
+  /** One channel of an exchange: an RxJS subject that the downstream gate subscribes to. */
+  private channel(gate: InputGate, index: number): Emitter {
+    const subject = new Subject<Message>()
+    subject.subscribe((message) => {
+      if (this.jobState === 'failed') return
+      try {
+        gate.receive(index, message)
+      } catch (error) {
+        this.fail(error)
+      }
+    })
+    return { process: (message) => subject.next(message) }
+  }
+
+  private async runSource(source: SourceInstance): Promise<void> {
+    try {
+      await source.run()
+    } catch (error) {
+      this.fail(error instanceof WeirError ? error : sourceFailure(source.nodeId, error))
+    }
+  }
+
+  private injectIntoSources(barrier: BarrierMessage): { rows: number; watermark: number } {
+    let rows = 0
+    for (const source of this.sources) rows += source.rowsThisEpoch
+    const watermark = this.watermark
+    for (const source of this.sources) source.injectBarrier(barrier)
+    return { rows, watermark }
+  }
+
+  private acknowledge(address: InstanceAddress, barrier: BarrierMessage, snapshot: OperatorSnapshot | undefined): void {
+    if (this.jobState === 'failed') return
+    this.coordinator.acknowledge(address, barrier, snapshot)
+  }
+
+  private epochDone(report: EpochReport): void {
+    for (const listener of [...this.epochListeners]) {
+      try {
+        listener(report)
+      } catch (error) {
+        this.fail(new WeirError('listener-failed', `an epoch listener threw: ${String(error)}`, { cause: error }))
+      }
+    }
+    if (this.jobState === 'running' && this.coordinator.inFlight === 0) this.scheduleNext(report.completedAt)
+  }
+
+  /** Schedules the next barrier as the trigger says, once the previous epoch is done. */
+  private scheduleNext(lastTriggeredAt: number): void {
+    if (this.timer || this.jobState !== 'running') return
+    let delay: number
+    switch (this.trigger.kind) {
+      case 'manual':
+        return
+      case 'processingTime':
+        delay = Math.max(0, lastTriggeredAt + this.trigger.intervalMs - this.clock.now())
+        break
+      case 'availableNow':
+      case 'continuous':
+        delay = 0
+        break
+    }
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined
+      if (this.jobState !== 'running') return
+      const quiet = this.sources.every((s) => s.rowsThisEpoch === 0)
+      if (quiet && this.trigger.kind !== 'continuous' && (this.trigger.kind !== 'processingTime' || this.trigger.intervalMs === 0)) {
+        // Nothing new: look again shortly rather than end empty epochs back to back.
+        this.timer = this.clock.setTimeout(() => {
+          this.timer = undefined
+          this.scheduleNext(this.clock.now() - (this.trigger.kind === 'processingTime' ? this.trigger.intervalMs : 0))
+        }, this.idleEpochDelayMs)
+        return
+      }
+      try {
+        this.coordinator.trigger()
+      } catch (error) {
+        this.fail(error)
+      }
+    }, delay)
+  }
+
+  private sourceFinished(): void {
+    if (this.jobState === 'running' && this.sources.every((s) => s.isFinished)) {
+      this.jobState = 'stopping'
+      void this.finish()
+    }
+  }
+
+  /** The last epoch, then End everywhere; `done` resolves when every sink has closed. */
+  private finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      this.timer?.()
+      this.timer = undefined
+      for (const source of this.sources) source.stop()
+      this.backpressure.releaseAll()
+      await Promise.all(this.loops)
+      if (this.jobState !== 'stopping') return
+      try {
+        this.coordinator.trigger()
+        for (const source of this.sources) source.end()
+      } catch (error) {
+        this.fail(error)
+      }
+    })()
+    return this.finishing
+  }
+
+  private sinkClosed(): void {
+    this.closedSinks++
+    if (this.closedSinks < this.sinks.length || this.jobState === 'failed') return
+    void (async () => {
+      await this.coordinator.flushed()
+      await Promise.all(this.sources.map((s) => s.close().catch(() => undefined)))
+      if (this.jobState === 'failed') return
+      this.jobState = 'finished'
+      this.resolveDone()
+    })()
+  }
+
+  private fail(error: unknown): void {
+    if (this.jobState === 'failed' || this.jobState === 'finished') return
+    this.jobState = 'failed'
+    this.failure = error
+    this.timer?.()
+    this.timer = undefined
+    for (const source of this.sources) source.stop()
+    this.backpressure.releaseAll()
+    void Promise.all(this.sources.map((s) => s.close().catch(() => undefined))).then(() => this.rejectDone(error))
+  }
+}
+
+function channelKey(from: string, tag: string, upstream: number): string {
+  return `${from}\u0000${tag}\u0000${upstream}`
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}
+
+function restoredPositions(checkpoint: Checkpoint | undefined, nodeId: string): ReadonlyMap<string, unknown> {
+  const positions = new Map<string, unknown>()
+  for (const snapshot of checkpoint?.nodes[nodeId]?.instances ?? []) {
+    const union = snapshot?.union
+    if (union instanceof Map) for (const [split, position] of union) positions.set(split as string, position)
+  }
+  return positions
+}
+
+function resumeOf(
+  checkpoint: Checkpoint | undefined,
+  nodeId: string,
+  owned: { start: number; end: number },
+  firstEpoch: number,
+): Resume | undefined {
+  const node = checkpoint?.nodes[nodeId]
+  if (!node) return undefined
+  const keyGroups = new Map<number, unknown>()
+  const union: unknown[] = []
+  for (const snapshot of node.instances) {
+    if (!snapshot) continue
+    if (snapshot.union !== undefined) union.push(snapshot.union)
+    for (const [group, state] of snapshot.keyGroups ?? []) {
+      if (group >= owned.start && group < owned.end) keyGroups.set(group, state)
+    }
+  }
+  return { epoch: firstEpoch - 1, keyGroups, union }
+}
+
+/** A checkpoint restores only into the graph that wrote it: same nodes, same operators, same key groups. */
+function checkCompatible(plan: PhysicalPlan, checkpoint: Checkpoint): void {
+  if (checkpoint.maxParallelism !== plan.maxParallelism) {
+    throw new ConfigError(
+      `the checkpoint was written with maxParallelism ${checkpoint.maxParallelism}, this graph has ${plan.maxParallelism}: ` +
+        `key groups cannot be remapped; use maxParallelism ${checkpoint.maxParallelism} or a new checkpoint location`,
+    )
+  }
+  const now = new Map(plan.nodes.map((n) => [n.id, n.spec.kind === 'transform' ? n.spec.name : n.spec.kind]))
+  const then = new Map(Object.entries(checkpoint.nodes).map(([id, n]) => [id, n.name]))
+  const changes: string[] = []
+  for (const [id, name] of then) {
+    if (!now.has(id)) changes.push(`'${id}' (${name}) is gone`)
+    else if (now.get(id) !== name) changes.push(`'${id}' was ${name}, is ${now.get(id)}`)
+  }
+  for (const [id, name] of now) if (!then.has(id)) changes.push(`'${id}' (${name}) is new`)
+  if (changes.length > 0) {
+    throw new ConfigError(
+      `the checkpoint was written by another query shape: ${changes.join('; ')}. ` +
+        `Restore with the graph that wrote it, or use a new checkpoint location`,
+    )
+  }
+}

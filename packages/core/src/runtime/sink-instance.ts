@@ -1,0 +1,104 @@
+import { assertNever, WeirError } from '../errors.js'
+import type { SinkSpec } from '../graph/specs.js'
+import type { SinkWriter } from '../io/sink.js'
+import { Counters } from '../metrics/counters.js'
+import type { BarrierMessage, Message } from '../messages/messages.js'
+import type { Backpressure } from './backpressure.js'
+import type { Emitter } from './emitter.js'
+import type { InstanceAddress } from './operator-instance.js'
+
+export interface SinkInstanceHooks {
+  /** The writer committed epoch `barrier.epoch`: every row of it is written. */
+  onCommitted(instance: SinkInstance, barrier: BarrierMessage): void
+  /** The writer is closed after End. */
+  onClosed(instance: SinkInstance): void
+  onError(error: unknown): void
+}
+
+/**
+ * One parallel instance of a sink: an asynchronous boundary. Rows and commits are queued and handed to
+ * the writer one call at a time, in order; while more than `capacity` rows wait, the queue reports
+ * itself full and the sources hold back.
+ */
+export class SinkInstance implements Emitter, InstanceAddress {
+  readonly nodeId: string
+  readonly counters = new Counters()
+  private queue: Promise<void> = Promise.resolve()
+  private pendingRows = 0
+  private epoch: number
+  private failed = false
+
+  constructor(
+    private readonly spec: SinkSpec,
+    readonly instance: number,
+    private readonly writer: SinkWriter<unknown>,
+    private readonly hooks: SinkInstanceHooks,
+    private readonly backpressure: Backpressure,
+    firstEpoch: number,
+  ) {
+    this.nodeId = spec.id
+    this.epoch = firstEpoch
+  }
+
+  /** Rows handed to the sink and not yet written. */
+  get queuedRows(): number {
+    return this.pendingRows
+  }
+
+  process(message: Message): void {
+    switch (message.kind) {
+      case 'data': {
+        const rows = message.records.map((r) => r.value)
+        const epoch = this.epoch
+        this.pendingRows += rows.length
+        this.updatePressure()
+        this.enqueue(async () => {
+          await this.writer.write(rows, epoch)
+          this.pendingRows -= rows.length
+          this.counters.add('rowsWritten', rows.length)
+          this.updatePressure()
+        })
+        return
+      }
+      case 'barrier':
+        this.epoch = message.epoch + 1
+        this.enqueue(async () => {
+          await this.writer.commit(message.epoch)
+          this.hooks.onCommitted(this, message)
+        })
+        return
+      case 'end':
+        this.enqueue(async () => {
+          await this.writer.close()
+          this.hooks.onClosed(this)
+        })
+        return
+      case 'watermark':
+      case 'idle':
+        return
+      default:
+        assertNever(message)
+    }
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (this.failed) return
+      try {
+        await step()
+      } catch (cause) {
+        this.failed = true
+        this.backpressure.set(this, false)
+        this.hooks.onError(
+          cause instanceof WeirError
+            ? cause
+            : new WeirError('sink-failed', `sink '${this.spec.id}' (${this.spec.name}) failed: ${String((cause as Error)?.message ?? cause)}`, { cause }),
+        )
+      }
+    })
+  }
+
+  private updatePressure(): void {
+    this.backpressure.set(this, this.pendingRows > this.spec.capacity)
+  }
+}

@@ -1,0 +1,238 @@
+import { WeirError } from '../errors.js'
+import type { OperatorSnapshot } from '../graph/operator.js'
+import type { SourceSpec } from '../graph/specs.js'
+import type { SourceBatch, SourceReader } from '../io/source.js'
+import { Counters } from '../metrics/counters.js'
+import { data, END, IDLE, watermark, type BarrierMessage, type StreamRecord } from '../messages/messages.js'
+import type { Clock } from '../time/clock.js'
+import { BoundedOutOfOrderness } from '../time/watermark-generator.js'
+import type { Backpressure } from './backpressure.js'
+import type { Emitter } from './emitter.js'
+import type { BarrierListener, InstanceAddress } from './operator-instance.js'
+
+interface SplitState {
+  readonly generator: BoundedOutOfOrderness | undefined
+  lastActive: number
+  idle: boolean
+  ended: boolean
+  position: unknown
+}
+
+/** Snapshot of a source instance: the position of every split it read, under `union`. */
+export type SourcePositions = ReadonlyMap<string, unknown>
+
+export interface SourceInstanceHooks extends BarrierListener {
+  /** Every split this instance owns is read (bounded sources, `availableNow`). */
+  onFinished(instance: SourceInstance): void
+}
+
+/**
+ * One parallel instance of a source: polls its reader in a loop, stamps event times, and keeps one
+ * watermark generator per split (bounded out-of-orderness, emitted after each polled batch, never
+ * backwards). The instance's watermark is the minimum over its non-idle splits. It waits for room
+ * (backpressure) before every poll, and emits a barrier between two batches when one is injected.
+ */
+export class SourceInstance implements InstanceAddress {
+  readonly nodeId: string
+  readonly counters = new Counters()
+  private readonly splits = new Map<string, SplitState>()
+  private emitted = -Infinity
+  private idle = false
+  private stopping = false
+  private finished = false
+  private ended = false
+  /** Records emitted since the last barrier, for progress. */
+  private epochRows = 0
+
+  constructor(
+    private readonly spec: SourceSpec,
+    readonly instance: number,
+    private readonly reader: SourceReader<unknown>,
+    private readonly downstream: Emitter,
+    private readonly hooks: SourceInstanceHooks,
+    private readonly backpressure: Backpressure,
+    private readonly clock: Clock,
+    restored: ReadonlyMap<string, unknown>,
+  ) {
+    this.nodeId = spec.id
+    for (const [split, position] of restored) this.splitState(split).position = position
+  }
+
+  get watermark(): number {
+    return this.emitted
+  }
+
+  get isFinished(): boolean {
+    return this.finished
+  }
+
+  /** Rows emitted since the last barrier. */
+  get rowsThisEpoch(): number {
+    return this.epochRows
+  }
+
+  /** Polls until stopped or finished. Rejects only when the source itself fails. */
+  async run(): Promise<void> {
+    while (!this.stopping && !this.finished) {
+      const wait = this.backpressure.whenClear()
+      if (wait) {
+        await wait
+        continue
+      }
+      const batch = await this.reader.poll()
+      if (this.stopping || this.ended) break
+      if (batch === 'end') {
+        this.finish()
+      } else if (batch === 'idle') {
+        this.checkIdle()
+      } else {
+        this.emitBatch(batch)
+      }
+    }
+  }
+
+  /** Ends the current epoch here: snapshot the positions, then pass the barrier down. */
+  injectBarrier(barrier: BarrierMessage): void {
+    if (this.ended) return
+    const snapshot: OperatorSnapshot | undefined = barrier.checkpoint ? { union: this.positions() } : undefined
+    this.epochRows = 0
+    this.hooks.onBarrier(this, barrier, snapshot)
+    this.downstream.process(barrier)
+  }
+
+  /** Stops polling (the loop ends after the poll in flight). */
+  stop(): void {
+    this.stopping = true
+  }
+
+  /** Sends End: nothing more comes from this instance. */
+  end(): void {
+    if (this.ended) return
+    this.ended = true
+    this.stopping = true
+    this.downstream.process(END)
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close()
+  }
+
+  private positions(): SourcePositions {
+    const positions = new Map<string, unknown>()
+    for (const [split, state] of this.splits) if (state.position !== undefined) positions.set(split, state.position)
+    return positions
+  }
+
+  private splitState(split: string): SplitState {
+    let state = this.splits.get(split)
+    if (!state) {
+      const delay = this.spec.watermark?.delay
+      state = {
+        generator: delay === undefined ? undefined : new BoundedOutOfOrderness({ delay }),
+        lastActive: this.clock.now(),
+        idle: false,
+        ended: false,
+        position: undefined,
+      }
+      this.splits.set(split, state)
+    }
+    return state
+  }
+
+  private emitBatch(batch: SourceBatch<unknown>): void {
+    const state = this.splitState(batch.split)
+    const { values } = batch
+    const extract = this.spec.timestamp
+    const records: StreamRecord[] = new Array(values.length)
+    let invalidTimes = 0
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]
+      let t: number | null
+      if (extract) {
+        try {
+          t = extract(value)
+        } catch {
+          t = null
+        }
+      } else {
+        t = batch.timestamps?.[i] ?? null
+      }
+      if (t !== null && !Number.isFinite(t)) t = null
+      if (t === null) invalidTimes++
+      else state.generator?.observe(t)
+      records[i] = { value, timestamp: t, key: undefined, window: undefined }
+    }
+    state.position = batch.position
+    state.lastActive = this.clock.now()
+    const wasIdle = state.idle
+    state.idle = false
+    if (batch.splitEnded) state.ended = true
+    this.counters.add('recordsOut', values.length)
+    this.counters.add('batchesOut')
+    if (invalidTimes > 0) this.counters.add('numRowsWithoutEventTime', invalidTimes)
+    this.epochRows += values.length
+    if (records.length > 0) {
+      if (this.idle) this.idle = false
+      this.downstream.process(data(records))
+    }
+    if (wasIdle || state.generator || batch.splitEnded) this.advance()
+    this.checkIdle()
+  }
+
+  /** Emits the minimum over active splits' watermarks when it rises, or Idle when every split is idle. */
+  private advance(): void {
+    if (!this.spec.watermark) return
+    let min = Infinity
+    let active = 0
+    for (const state of this.splits.values()) {
+      if (state.idle || state.ended) continue
+      active++
+      const current = state.generator!.current
+      if (current < min) min = current
+    }
+    if (active === 0) {
+      if (!this.idle && this.splits.size > 0 && [...this.splits.values()].some((s) => !s.ended)) {
+        this.idle = true
+        this.downstream.process(IDLE)
+      }
+      return
+    }
+    if (min > this.emitted) {
+      this.emitted = min
+      this.idle = false
+      this.downstream.process(watermark(min))
+    }
+  }
+
+  private checkIdle(): void {
+    const timeout = this.spec.watermark?.idleTimeout
+    if (timeout === undefined) return
+    const now = this.clock.now()
+    let changed = false
+    for (const split of this.reader.splits()) this.splitState(split)
+    for (const state of this.splits.values()) {
+      if (!state.idle && !state.ended && now - state.lastActive >= timeout) {
+        state.idle = true
+        changed = true
+      }
+    }
+    if (changed) this.advance()
+  }
+
+  private finish(): void {
+    this.finished = true
+    if (this.spec.source.bounded && this.emitted < Infinity) {
+      // A bounded source has read all there is: no earlier event time can follow, every window may close.
+      this.emitted = Infinity
+      this.downstream.process(watermark(Infinity))
+    }
+    this.hooks.onFinished(this)
+  }
+}
+
+export function sourceFailure(sourceId: string, cause: unknown): WeirError {
+  return new WeirError('source-failed', `source '${sourceId}' failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    cause,
+    retriable: cause instanceof WeirError ? cause.retriable : false,
+  })
+}

@@ -1,0 +1,27 @@
+import type { OperatorSnapshot } from '../graph/operator.js'
+
+/** Everything one committed epoch holds: the state of every instance of every node, and the metadata. */
+export interface Checkpoint {
+  readonly epoch: number
+  readonly maxParallelism: number
+  /** The query's watermark when the epoch ended (the minimum over the sinks' inputs). */
+  readonly watermark: number
+  readonly nodes: Readonly<Record<string, NodeCheckpoint>>
+}
+
+export interface NodeCheckpoint {
+  /** `source`, `sink`, or the operator's name (`keyed-aggregate`): a restore refuses another shape. */
+  readonly name: string
+  readonly parallelism: number
+  /** One snapshot per instance of the run that wrote it (index = old instance). */
+  readonly instances: readonly (OperatorSnapshot | undefined)[]
+}
+
+/** Where committed epochs are kept. LevelDB in production (see the checkpoint issue); memory in tests. */
+export interface StateBackend {
+  /** The newest committed epoch, or undefined when there is none. */
+  latest(): Promise<Checkpoint | undefined>
+  /** Commits an epoch atomically: either all of it is readable afterwards, or none. */
+  commit(checkpoint: Checkpoint): Promise<void>
+  close(): Promise<void>
+}

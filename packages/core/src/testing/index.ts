@@ -1,0 +1,5 @@
+export { OperatorHarness, type HarnessOptions } from './operator-harness.js'
+export { listSource } from './list-source.js'
+export { QueueSource } from './queue-source.js'
+export { CollectSink, type CollectedEpoch } from './collect-sink.js'
+export { ManualClock } from '../time/clock.js'

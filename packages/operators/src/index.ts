@@ -1,0 +1,7 @@
+export { source } from './source.js'
+export { map } from './map.js'
+export { filter } from './filter.js'
+export { explode } from './explode.js'
+export { windowAssign, NO_EVENT_TIME } from './window-assign.js'
+export { sortLimit, type SortKey } from './sort-limit.js'
+export { sink } from './sink.js'
