@@ -39,7 +39,7 @@ export {
   type OperatorSnapshot,
   type Resume,
 } from './graph/operator.js'
-export { defineSource, defineSink, type SourceSpec, type SinkSpec, type NodeSpec, type EventTimeOptions } from './graph/specs.js'
+export { defineSource, defineSink, FILTERED, type SourceSpec, type SinkSpec, type NodeSpec, type EventTimeOptions, type DecodeContext } from './graph/specs.js'
 export { StreamGraph, DataStream, MAIN_OUTPUT, type Partitioner, type GraphNode, type GraphEdge } from './graph/stream-graph.js'
 export { buildPhysicalPlan, describePlan, gateChannels, type PhysicalPlan, type PhysicalNode } from './graph/physical-plan.js'
 export type { Source, SourceReader, SourceReaderContext, SourceBatch } from './io/source.js'
@@ -47,7 +47,8 @@ export type { Sink, SinkWriter, SinkWriterContext } from './io/sink.js'
 export { Counters } from './metrics/counters.js'
 export { Job, type JobOptions, type JobState } from './runtime/job.js'
 export type { Trigger } from './runtime/trigger.js'
-export type { EpochReport } from './runtime/coordinator.js'
+export type { EpochReport, SourceEpochReport } from './runtime/coordinator.js'
+export type { SourceEpochInfo } from './runtime/source-instance.js'
 export { InputGate } from './runtime/input-gate.js'
 export { BarrierAligner } from './runtime/barrier-aligner.js'
 export type { Emitter } from './runtime/emitter.js'
@@ -55,3 +56,21 @@ export type { Checkpoint, NodeCheckpoint, StateBackend } from './state/checkpoin
 export { MemoryStateBackend } from './state/memory-state-backend.js'
 export { encodeSnapshot, decodeSnapshot } from './state/snapshot-codec.js'
 export { eachRecord, DEAD_LETTER, type OnError, type DeadLetter } from './graph/record-function.js'
+export {
+  StreamingQuery,
+  StreamingQueryException,
+  type StreamingQueryStatus,
+} from './query/streaming-query.js'
+export {
+  StreamingQueryManager,
+  streams,
+  type StreamingQueryListener,
+  type StartQueryOptions,
+} from './query/manager.js'
+export {
+  buildProgress,
+  type StreamingQueryProgress,
+  type StateOperatorProgress,
+  type SourceProgress,
+} from './query/progress.js'
+export { resolveQueryId } from './query/checkpoint-location.js'

@@ -1,10 +1,20 @@
 import { ConfigError } from '../errors.js'
 import type { Sink } from '../io/sink.js'
 import type { Source } from '../io/source.js'
+import type { Counters } from '../metrics/counters.js'
 import { checkId, type TransformSpec } from './operator.js'
+import { DEAD_LETTER } from './record-function.js'
 
-/** How a source's records get their event time and its splits their watermarks. */
+/** How a source's records are decoded, get their event time, and how its splits make watermarks. */
 export interface EventTimeOptions<T> {
+  /**
+   * Turns what the connector read (a line, a Kafka value) into the record's value, inside the source
+   * instance, so the event time can come from the decoded value and watermarks stay per split. It
+   * returns `undefined` to drop a record it rejects (counted: `numRowsDroppedByDecode`), after handing
+   * it to `context.deadLetter` if it should be kept; a throw fails the query with an error naming the
+   * source and the record. Spark's `from_json` modes are built on it.
+   */
+  readonly decode?: (raw: any, context: DecodeContext) => T | undefined | typeof FILTERED
   /** The event time of a value in ms, or null when it has none (such a record is in no window). */
   readonly timestamp?: (value: T) => number | null
   /**
@@ -18,12 +28,31 @@ export interface EventTimeOptions<T> {
   }
 }
 
+/**
+ * What `decode` returns for a record the query filters out on purpose (a `filter` fused into the
+ * source): skipped and counted as `numRowsFiltered`, not as a rejection.
+ */
+export const FILTERED: unique symbol = Symbol('weir.filtered')
+
+/** What a source's `decode` may use besides the raw value. */
+export interface DecodeContext {
+  /** The source instance's counters (e.g. `numMalformedRecords`); add per record is fine here. */
+  readonly counters: Counters
+  /**
+   * Keeps a rejected record with its reason: it goes to the source's `dead-letter` side output when the
+   * source was defined with `deadLetters: true`, and is counted (`numDeadLetters`) either way.
+   */
+  deadLetter(raw: unknown, reason: string): void
+}
+
 /** A node that reads a `Source`. */
 export interface SourceSpec<T = unknown> extends EventTimeOptions<T> {
   readonly kind: 'source'
   readonly id: string
   readonly name: string
   readonly source: Source<T>
+  /** `['dead-letter']` when the source routes rejected records to a side output. */
+  readonly sideOutputs: readonly string[]
 }
 
 /** A node that writes to a `Sink`: the end of a branch. */
@@ -38,7 +67,11 @@ export interface SinkSpec<T = unknown> {
 
 export type NodeSpec = SourceSpec<any> | TransformSpec<any, any> | SinkSpec<any>
 
-export function defineSource<T>(id: string, source: Source<T>, options: EventTimeOptions<T> = {}): SourceSpec<T> {
+export function defineSource<T>(
+  id: string,
+  source: Source<T>,
+  options: EventTimeOptions<T> & { deadLetters?: boolean } = {},
+): SourceSpec<T> {
   checkId(id, 'source')
   const { watermark } = options
   if (watermark !== undefined) {
@@ -49,7 +82,8 @@ export function defineSource<T>(id: string, source: Source<T>, options: EventTim
       throw new ConfigError(`source '${id}': idleTimeout ${watermark.idleTimeout} must be > 0 ms, e.g. 30000`)
     }
   }
-  return { kind: 'source', id, name: source.name, source, ...options }
+  const { deadLetters, ...eventTime } = options
+  return { kind: 'source', id, name: source.name, source, sideOutputs: deadLetters ? [DEAD_LETTER] : [], ...eventTime }
 }
 
 export function defineSink<T>(id: string, sink: Sink<T>, options: { capacity?: number } = {}): SinkSpec<T> {

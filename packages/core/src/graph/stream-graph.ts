@@ -91,7 +91,7 @@ export class StreamGraph {
       const from = this.node(input.from)
       if (from.spec.kind === 'sink') throw new ConfigError(`sink '${from.id}' has no output to connect to '${spec.id}'`)
       if (input.tag !== MAIN_OUTPUT) {
-        const tags = from.spec.kind === 'transform' ? from.spec.sideOutputs : []
+        const tags = from.spec.sideOutputs
         if (!tags.includes(input.tag)) {
           throw new ConfigError(
             `'${from.id}' has no side output '${input.tag}'` +

@@ -4,6 +4,7 @@ import { barrier, type BarrierMessage } from '../messages/messages.js'
 import type { Checkpoint, NodeCheckpoint, StateBackend } from '../state/checkpoint.js'
 import type { Clock } from '../time/clock.js'
 import type { InstanceAddress } from './operator-instance.js'
+import type { SourceEpochInfo } from './source-instance.js'
 
 /** What the coordinator learns when an epoch is done everywhere. */
 export interface EpochReport {
@@ -17,6 +18,22 @@ export interface EpochReport {
   readonly completedAt: number
   /** The query's watermark when the barrier was injected: the minimum over source instances. */
   readonly watermark: number
+  /** What each source instance read in the epoch. */
+  readonly sources: readonly SourceEpochReport[]
+  /** Rows the sinks committed for the epoch. */
+  readonly numOutputRows: number
+}
+
+export interface SourceEpochReport {
+  readonly nodeId: string
+  readonly instance: number
+  readonly info: SourceEpochInfo
+}
+
+/** What the sources said when a barrier was injected into them. */
+export interface Injection {
+  readonly watermark: number
+  readonly sources: readonly SourceEpochReport[]
 }
 
 export interface CoordinatorOptions {
@@ -26,8 +43,8 @@ export interface CoordinatorOptions {
   readonly stateBackend: StateBackend | undefined
   readonly maxParallelism: number
   readonly nodes: readonly { readonly id: string; readonly name: string; readonly parallelism: number }[]
-  /** Injects a barrier into every source instance; returns rows since the last barrier and the watermark. */
-  readonly injectIntoSources: (barrier: BarrierMessage) => { rows: number; watermark: number }
+  /** Injects a barrier into every source instance; returns what they read in the epoch. */
+  readonly injectIntoSources: (barrier: BarrierMessage) => Injection
   readonly onEpoch: (report: EpochReport) => void
   readonly onError: (error: unknown) => void
 }
@@ -35,8 +52,8 @@ export interface CoordinatorOptions {
 interface PendingEpoch {
   readonly barrier: BarrierMessage
   readonly triggeredAt: number
-  readonly rows: number
-  readonly watermark: number
+  injection: Injection
+  outputRows: number
   readonly snapshots: Map<string, (OperatorSnapshot | undefined)[]>
   acks: number
 }
@@ -80,19 +97,26 @@ export class Coordinator {
     const entry: PendingEpoch = {
       barrier: message,
       triggeredAt: this.options.clock.now(),
-      rows: 0,
-      watermark: -Infinity,
+      injection: { watermark: -Infinity, sources: [] },
+      outputRows: 0,
       snapshots: new Map(),
       acks: 0,
     }
     this.pending.set(epoch, entry)
-    const { rows, watermark } = this.options.injectIntoSources(message)
-    this.pending.set(epoch, { ...entry, rows, watermark })
+    entry.injection = this.options.injectIntoSources(message)
     return epoch
   }
 
-  /** An instance passed a barrier (sources and transforms) or committed it (sinks). */
-  acknowledge(address: InstanceAddress, message: BarrierMessage, snapshot: OperatorSnapshot | undefined): void {
+  /**
+   * An instance passed a barrier (sources and transforms) or committed it (sinks, with the rows they
+   * wrote in the epoch).
+   */
+  acknowledge(
+    address: InstanceAddress,
+    message: BarrierMessage,
+    snapshot: OperatorSnapshot | undefined,
+    outputRows = 0,
+  ): void {
     const entry = this.pending.get(message.epoch)
     if (!entry) throw new ProtocolError(`'${address.nodeId}' #${address.instance} acknowledged unknown epoch ${message.epoch}`)
     if (message.checkpoint) {
@@ -101,6 +125,7 @@ export class Coordinator {
       if (!list) entry.snapshots.set(address.nodeId, (list = new Array<OperatorSnapshot | undefined>(node.parallelism).fill(undefined)))
       list[address.instance] = snapshot
     }
+    entry.outputRows += outputRows
     entry.acks++
     if (entry.acks === this.expectedAcks) this.complete(message.epoch, entry)
   }
@@ -120,10 +145,12 @@ export class Coordinator {
         this.options.onEpoch({
           epoch,
           checkpointed: entry.barrier.checkpoint,
-          numInputRows: entry.rows,
+          numInputRows: entry.injection.sources.reduce((sum, s) => sum + s.info.numInputRows, 0),
           triggeredAt: entry.triggeredAt,
           completedAt,
-          watermark: entry.watermark,
+          watermark: entry.injection.watermark,
+          sources: entry.injection.sources,
+          numOutputRows: entry.outputRows,
         })
       } catch (error) {
         this.options.onError(error)
@@ -140,6 +167,6 @@ export class Coordinator {
         instances: entry.snapshots.get(node.id) ?? new Array(node.parallelism).fill(undefined),
       }
     }
-    return { epoch, maxParallelism: this.options.maxParallelism, watermark: entry.watermark, nodes }
+    return { epoch, maxParallelism: this.options.maxParallelism, watermark: entry.injection.watermark, nodes }
   }
 }

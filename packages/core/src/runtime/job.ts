@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs'
 import { ConfigError, WeirError } from '../errors.js'
 import type { OperatorSnapshot, Resume } from '../graph/operator.js'
+import { DEAD_LETTER } from '../graph/record-function.js'
 import { buildPhysicalPlan, gateChannels, type PhysicalNode, type PhysicalPlan } from '../graph/physical-plan.js'
 import type { StreamGraph } from '../graph/stream-graph.js'
 import type { SourceReader } from '../io/source.js'
@@ -9,7 +10,7 @@ import type { BarrierMessage, Message } from '../messages/messages.js'
 import type { Checkpoint, StateBackend } from '../state/checkpoint.js'
 import { systemClock, type Clock } from '../time/clock.js'
 import { Backpressure } from './backpressure.js'
-import { Coordinator, type EpochReport } from './coordinator.js'
+import { Coordinator, type EpochReport, type Injection } from './coordinator.js'
 import type { Emitter } from './emitter.js'
 import { exchangeWriter } from './exchange.js'
 import { InputGate } from './input-gate.js'
@@ -57,6 +58,8 @@ export class Job {
   private readonly clock: Clock
   private readonly trigger: Trigger
   private readonly epochListeners: ((report: EpochReport) => void)[] = []
+  private readonly quietListeners: (() => void)[] = []
+  private quiet = false
   private coordinator!: Coordinator
   private jobState: JobState = 'running'
   private failure: unknown
@@ -106,6 +109,15 @@ export class Job {
   onEpoch(listener: (report: EpochReport) => void): () => void {
     this.epochListeners.push(listener)
     return () => this.epochListeners.splice(this.epochListeners.indexOf(listener) >>> 0, 1)
+  }
+
+  /**
+   * Listens to the moments a trigger fires and finds no new input (once per quiet spell): Spark's
+   * `onQueryIdle`. Returns a function that stops listening.
+   */
+  onQuiet(listener: () => void): () => void {
+    this.quietListeners.push(listener)
+    return () => this.quietListeners.splice(this.quietListeners.indexOf(listener) >>> 0, 1)
   }
 
   /** Ends the running epoch now. Returns its number. */
@@ -215,10 +227,12 @@ export class Job {
               i,
               readers.get(node.id)![i]!,
               fanOut(outputs.get('main') ?? []),
+              outputs.has(DEAD_LETTER) ? fanOut(outputs.get(DEAD_LETTER)!) : undefined,
               { ...listener, onFinished: () => this.sourceFinished() },
               this.backpressure,
               this.clock,
               restoredPositions(checkpoint, node.id),
+              firstEpoch,
             )
             this.sources.push(source)
             instance = { process: () => undefined }
@@ -243,7 +257,7 @@ export class Job {
               i,
               writer,
               {
-                onCommitted: (s, b) => this.acknowledge(s, b, undefined),
+                onCommitted: (s, b, rows) => this.acknowledge(s, b, undefined, rows),
                 onClosed: () => this.sinkClosed(),
                 onError: (e) => this.fail(e),
               },
@@ -259,7 +273,7 @@ export class Job {
           const channels = gateChannels(this.plan, node, i)
           const gate = new InputGate(channels.length, instance)
           this.gates.push(gate)
-          const index = new Map(channels.map((c, n) => [channelKey(c.edge.from, c.edge.tag, c.upstreamInstance), n]))
+          const index = new Map(channels.map((c, n) => [channelKey(node.exchangeInputs.indexOf(c.edge), c.upstreamInstance), n]))
           gateOf.set(`${node.id}#${i}`, { gate, index })
         }
         list.push(instance)
@@ -284,7 +298,7 @@ export class Job {
         const targets = edge.partitioner.kind === 'forward' ? [i] : range(target.parallelism)
         const channels = targets.map((j) => {
           const { gate, index } = gateOf.get(`${target.id}#${j}`)!
-          const channel = index.get(channelKey(edge.from, edge.tag, i))!
+          const channel = index.get(channelKey(target.exchangeInputs.indexOf(edge), i))!
           return this.channel(gate, channel)
         })
         emitter = exchangeWriter(edge.partitioner, channels, this.plan.maxParallelism)
@@ -318,17 +332,21 @@ export class Job {
     }
   }
 
-  private injectIntoSources(barrier: BarrierMessage): { rows: number; watermark: number } {
-    let rows = 0
-    for (const source of this.sources) rows += source.rowsThisEpoch
+  private injectIntoSources(barrier: BarrierMessage): Injection {
+    const sources = this.sources.map((s) => ({ nodeId: s.nodeId, instance: s.instance, info: s.epochInfo() }))
     const watermark = this.watermark
     for (const source of this.sources) source.injectBarrier(barrier)
-    return { rows, watermark }
+    return { watermark, sources }
   }
 
-  private acknowledge(address: InstanceAddress, barrier: BarrierMessage, snapshot: OperatorSnapshot | undefined): void {
+  private acknowledge(
+    address: InstanceAddress,
+    barrier: BarrierMessage,
+    snapshot: OperatorSnapshot | undefined,
+    outputRows?: number,
+  ): void {
     if (this.jobState === 'failed') return
-    this.coordinator.acknowledge(address, barrier, snapshot)
+    this.coordinator.acknowledge(address, barrier, snapshot, outputRows)
   }
 
   private epochDone(report: EpochReport): void {
@@ -363,12 +381,17 @@ export class Job {
       const quiet = this.sources.every((s) => s.rowsThisEpoch === 0)
       if (quiet && this.trigger.kind !== 'continuous' && (this.trigger.kind !== 'processingTime' || this.trigger.intervalMs === 0)) {
         // Nothing new: look again shortly rather than end empty epochs back to back.
+        if (!this.quiet) {
+          this.quiet = true
+          for (const listener of [...this.quietListeners]) listener()
+        }
         this.timer = this.clock.setTimeout(() => {
           this.timer = undefined
           this.scheduleNext(this.clock.now() - (this.trigger.kind === 'processingTime' ? this.trigger.intervalMs : 0))
         }, this.idleEpochDelayMs)
         return
       }
+      this.quiet = false
       try {
         this.coordinator.trigger()
       } catch (error) {
@@ -427,8 +450,12 @@ export class Job {
   }
 }
 
-function channelKey(from: string, tag: string, upstream: number): string {
-  return `${from}\u0000${tag}\u0000${upstream}`
+/**
+ * A gate channel by its input edge (its place among the target's exchange inputs, not its `from` and
+ * tag: a stream unioned with itself reaches the target twice) and its upstream instance.
+ */
+function channelKey(input: number, upstream: number): string {
+  return `${input}#${upstream}`
 }
 
 function range(n: number): number[] {

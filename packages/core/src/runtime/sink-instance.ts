@@ -8,8 +8,8 @@ import type { Emitter } from './emitter.js'
 import type { InstanceAddress } from './operator-instance.js'
 
 export interface SinkInstanceHooks {
-  /** The writer committed epoch `barrier.epoch`: every row of it is written. */
-  onCommitted(instance: SinkInstance, barrier: BarrierMessage): void
+  /** The writer committed epoch `barrier.epoch`: every row of it (`rows` of them) is written. */
+  onCommitted(instance: SinkInstance, barrier: BarrierMessage, rows: number): void
   /** The writer is closed after End. */
   onClosed(instance: SinkInstance): void
   onError(error: unknown): void
@@ -26,6 +26,7 @@ export class SinkInstance implements Emitter, InstanceAddress {
   private queue: Promise<void> = Promise.resolve()
   private pendingRows = 0
   private epoch: number
+  private epochRows = 0
   private failed = false
 
   constructor(
@@ -50,6 +51,7 @@ export class SinkInstance implements Emitter, InstanceAddress {
       case 'data': {
         const rows = message.records.map((r) => r.value)
         const epoch = this.epoch
+        this.epochRows += rows.length
         this.pendingRows += rows.length
         this.updatePressure()
         this.enqueue(async () => {
@@ -60,13 +62,16 @@ export class SinkInstance implements Emitter, InstanceAddress {
         })
         return
       }
-      case 'barrier':
+      case 'barrier': {
         this.epoch = message.epoch + 1
+        const rows = this.epochRows
+        this.epochRows = 0
         this.enqueue(async () => {
           await this.writer.commit(message.epoch)
-          this.hooks.onCommitted(this, message)
+          this.hooks.onCommitted(this, message, rows)
         })
         return
+      }
       case 'end':
         this.enqueue(async () => {
           await this.writer.close()

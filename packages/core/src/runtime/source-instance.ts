@@ -1,9 +1,10 @@
-import { WeirError } from '../errors.js'
+import { OperatorError, WeirError } from '../errors.js'
 import type { OperatorSnapshot } from '../graph/operator.js'
-import type { SourceSpec } from '../graph/specs.js'
+import { FILTERED, type DecodeContext, type SourceSpec } from '../graph/specs.js'
+import type { DeadLetter } from '../graph/record-function.js'
 import type { SourceBatch, SourceReader } from '../io/source.js'
 import { Counters } from '../metrics/counters.js'
-import { data, END, IDLE, watermark, type BarrierMessage, type StreamRecord } from '../messages/messages.js'
+import { data, END, IDLE, watermark, type BarrierMessage, type Message, type StreamRecord } from '../messages/messages.js'
 import type { Clock } from '../time/clock.js'
 import { BoundedOutOfOrderness } from '../time/watermark-generator.js'
 import type { Backpressure } from './backpressure.js'
@@ -16,6 +17,14 @@ interface SplitState {
   idle: boolean
   ended: boolean
   position: unknown
+}
+
+/** What a source instance read in one epoch, for progress reports. */
+export interface SourceEpochInfo {
+  readonly numInputRows: number
+  readonly eventTime: { readonly min: number; readonly max: number; readonly sum: number; readonly count: number } | undefined
+  readonly startPositions: SourcePositions
+  readonly endPositions: SourcePositions
 }
 
 /** Snapshot of a source instance: the position of every split it read, under `union`. */
@@ -41,21 +50,28 @@ export class SourceInstance implements InstanceAddress {
   private stopping = false
   private finished = false
   private ended = false
-  /** Records emitted since the last barrier, for progress. */
+  /** Records read since the last barrier, and their event times, for progress. */
   private epochRows = 0
+  private epochTimes = { min: Infinity, max: -Infinity, sum: 0, count: 0 }
+  private epochStartPositions: SourcePositions = new Map()
+  private epoch: number
 
   constructor(
     private readonly spec: SourceSpec,
     readonly instance: number,
     private readonly reader: SourceReader<unknown>,
     private readonly downstream: Emitter,
+    private readonly deadLetters: Emitter | undefined,
     private readonly hooks: SourceInstanceHooks,
     private readonly backpressure: Backpressure,
     private readonly clock: Clock,
-    restored: ReadonlyMap<string, unknown>,
+    /** Positions of every split of the source at the restored epoch, whichever instance read them. */
+    private readonly restored: ReadonlyMap<string, unknown>,
+    firstEpoch: number,
   ) {
     this.nodeId = spec.id
-    for (const [split, position] of restored) this.splitState(split).position = position
+    this.epoch = firstEpoch
+    this.epochStartPositions = this.positions()
   }
 
   get watermark(): number {
@@ -66,9 +82,20 @@ export class SourceInstance implements InstanceAddress {
     return this.finished
   }
 
-  /** Rows emitted since the last barrier. */
+  /** Rows read since the last barrier. */
   get rowsThisEpoch(): number {
     return this.epochRows
+  }
+
+  /** What this instance read in the running epoch: rows, event-time range, positions before and now. */
+  epochInfo(): SourceEpochInfo {
+    const { min, max, sum, count } = this.epochTimes
+    return {
+      numInputRows: this.epochRows,
+      eventTime: count === 0 ? undefined : { min, max, sum, count },
+      startPositions: this.epochStartPositions,
+      endPositions: this.positions(),
+    }
   }
 
   /** Polls until stopped or finished. Rejects only when the source itself fails. */
@@ -96,8 +123,11 @@ export class SourceInstance implements InstanceAddress {
     if (this.ended) return
     const snapshot: OperatorSnapshot | undefined = barrier.checkpoint ? { union: this.positions() } : undefined
     this.epochRows = 0
+    this.epochTimes = { min: Infinity, max: -Infinity, sum: 0, count: 0 }
+    this.epochStartPositions = this.positions()
+    this.epoch = barrier.epoch + 1
     this.hooks.onBarrier(this, barrier, snapshot)
-    this.downstream.process(barrier)
+    this.forward(barrier)
   }
 
   /** Stops polling (the loop ends after the poll in flight). */
@@ -110,7 +140,13 @@ export class SourceInstance implements InstanceAddress {
     if (this.ended) return
     this.ended = true
     this.stopping = true
-    this.downstream.process(END)
+    this.forward(END)
+  }
+
+  /** Control messages go to the main output and to the dead-letter output. */
+  private forward(message: Message): void {
+    this.downstream.process(message)
+    this.deadLetters?.process(message)
   }
 
   async close(): Promise<void> {
@@ -119,6 +155,12 @@ export class SourceInstance implements InstanceAddress {
 
   private positions(): SourcePositions {
     const positions = new Map<string, unknown>()
+    // Only the splits this instance owns: a restored position of another instance's split is stale here,
+    // and would overwrite that instance's newer one when the snapshots are merged on the next restore.
+    for (const split of this.reader.splits()) {
+      const position = this.restored.get(split)
+      if (position !== undefined) positions.set(split, position)
+    }
     for (const [split, state] of this.splits) if (state.position !== undefined) positions.set(split, state.position)
     return positions
   }
@@ -143,10 +185,37 @@ export class SourceInstance implements InstanceAddress {
     const state = this.splitState(batch.split)
     const { values } = batch
     const extract = this.spec.timestamp
-    const records: StreamRecord[] = new Array(values.length)
+    const decode = this.spec.decode
+    const records: StreamRecord[] = []
+    const letters: StreamRecord[] = []
+    const decodeContext: DecodeContext = {
+      counters: this.counters,
+      deadLetter: (raw, reason) => {
+        const letter: DeadLetter = { operatorId: this.nodeId, epoch: this.epoch, error: reason, value: raw }
+        letters.push({ value: letter, timestamp: null, key: undefined, window: undefined })
+      },
+    }
     let invalidTimes = 0
+    let dropped = 0
+    let filtered = 0
+    const times = this.epochTimes
     for (let i = 0; i < values.length; i++) {
-      const value = values[i]
+      let value = values[i]
+      if (decode) {
+        try {
+          value = decode(value, decodeContext)
+        } catch (cause) {
+          throw new OperatorError({ operatorId: this.nodeId, epoch: this.epoch, record: value, cause })
+        }
+        if (value === undefined) {
+          dropped++
+          continue
+        }
+        if (value === FILTERED) {
+          filtered++
+          continue
+        }
+      }
       let t: number | null
       if (extract) {
         try {
@@ -159,17 +228,30 @@ export class SourceInstance implements InstanceAddress {
       }
       if (t !== null && !Number.isFinite(t)) t = null
       if (t === null) invalidTimes++
-      else state.generator?.observe(t)
-      records[i] = { value, timestamp: t, key: undefined, window: undefined }
+      else {
+        state.generator?.observe(t)
+        if (t < times.min) times.min = t
+        if (t > times.max) times.max = t
+        times.sum += t
+        times.count++
+      }
+      records.push({ value, timestamp: t, key: undefined, window: undefined })
     }
     state.position = batch.position
     state.lastActive = this.clock.now()
     const wasIdle = state.idle
     state.idle = false
     if (batch.splitEnded) state.ended = true
-    this.counters.add('recordsOut', values.length)
+    this.counters.add('recordsRead', values.length)
+    this.counters.add('recordsOut', records.length)
     this.counters.add('batchesOut')
     if (invalidTimes > 0) this.counters.add('numRowsWithoutEventTime', invalidTimes)
+    if (dropped > 0) this.counters.add('numRowsDroppedByDecode', dropped)
+    if (filtered > 0) this.counters.add('numRowsFiltered', filtered)
+    if (letters.length > 0) {
+      this.counters.add('numDeadLetters', letters.length)
+      this.deadLetters?.process(data(letters))
+    }
     this.epochRows += values.length
     if (records.length > 0) {
       if (this.idle) this.idle = false
@@ -182,6 +264,8 @@ export class SourceInstance implements InstanceAddress {
   /** Emits the minimum over active splits' watermarks when it rises, or Idle when every split is idle. */
   private advance(): void {
     if (!this.spec.watermark) return
+    // A split the reader owns and has not read from yet holds the minimum at -∞ until it goes idle.
+    for (const split of this.reader.splits()) this.splitState(split)
     let min = Infinity
     let active = 0
     for (const state of this.splits.values()) {
@@ -193,14 +277,14 @@ export class SourceInstance implements InstanceAddress {
     if (active === 0) {
       if (!this.idle && this.splits.size > 0 && [...this.splits.values()].some((s) => !s.ended)) {
         this.idle = true
-        this.downstream.process(IDLE)
+        this.forward(IDLE)
       }
       return
     }
     if (min > this.emitted) {
       this.emitted = min
       this.idle = false
-      this.downstream.process(watermark(min))
+      this.forward(watermark(min))
     }
   }
 
@@ -224,7 +308,7 @@ export class SourceInstance implements InstanceAddress {
     if (this.spec.source.bounded && this.emitted < Infinity) {
       // A bounded source has read all there is: no earlier event time can follow, every window may close.
       this.emitted = Infinity
-      this.downstream.process(watermark(Infinity))
+      this.forward(watermark(Infinity))
     }
     this.hooks.onFinished(this)
   }

@@ -1,0 +1,5 @@
+export { DataFrame, readStream, type WithColumn } from './data-frame.js'
+export { GroupedData, type GroupRow } from './grouped-data.js'
+export { window, sessionWindow, col, asc, desc, type WindowValue } from './functions.js'
+export { DataStreamWriter, type WriteStreamOptions, type TriggerOption } from './write-stream.js'
+export { planQuery, type PlanOptions, type PlannedQuery } from './plan-query.js'

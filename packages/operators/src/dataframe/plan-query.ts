@@ -1,0 +1,258 @@
+import {
+  ConfigError,
+  DEFAULT_MAX_PARALLELISM,
+  FILTERED,
+  messageOf,
+  StreamGraph,
+  WeirError,
+  type DataStream,
+  type DecodeContext,
+  type Key,
+  type Sink,
+} from '@weir/core'
+import type { AggregateRow, OutputMode } from '../aggregate/table.js'
+import { explode } from '../explode.js'
+import { filter } from '../filter.js'
+import { keyedAggregate } from '../keyed-aggregate.js'
+import { map } from '../map.js'
+import { sink } from '../sink.js'
+import { sortLimit, type SortKey } from '../sort-limit.js'
+import { source } from '../source.js'
+import { windowAssign } from '../window-assign.js'
+import type { LogicalPlan, Step } from './steps.js'
+
+export interface PlanOptions {
+  readonly sink: Sink<any>
+  readonly outputMode: OutputMode
+  /** Instances of the source, the per-row steps and the aggregation (default 1). */
+  readonly parallelism: number
+  readonly maxParallelism?: number
+  /** A split with no data for this long stops holding the watermark back (ms). */
+  readonly idleTimeoutMs?: number
+  readonly sinkCapacity?: number
+  /** Route records that fail to decode to a `dead-letter` side output of the source (read with `deadLetters`). */
+  readonly deadLetterSink?: Sink<any>
+}
+
+export interface PlannedQuery {
+  readonly graph: StreamGraph
+  readonly sourceDescriptions: Record<string, string>
+  readonly sinkDescription: string
+}
+
+type RowStep = Extract<Step, { kind: 'row' | 'filter' | 'decode' }>
+
+/**
+ * Turns a DataFrame's logical plan into a graph, checking Spark's rules first. The leading per-row
+ * steps run inside the source (so event time and watermarks come per partition from the shaped row);
+ * `groupBy` becomes window assignment, a hash exchange on the grouping key and a keyed aggregate;
+ * `orderBy`/`limit` a single sorting instance.
+ */
+export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery {
+  const { steps } = plan
+  checkRules(steps, options.outputMode)
+  const prefixEnd = steps.findIndex((s) => !isFusable(s))
+  const prefix = steps.slice(0, prefixEnd === -1 ? steps.length : prefixEnd)
+  const rest = steps.slice(prefix.length)
+  const eventTime = eventTimeColumn(steps)
+
+  const graph = new StreamGraph({ parallelism: options.parallelism, maxParallelism: options.maxParallelism ?? DEFAULT_MAX_PARALLELISM })
+  const rowSteps = prefix.filter((s): s is RowStep => s.kind !== 'watermark')
+  const watermark = steps.find((s) => s.kind === 'watermark')
+  const sourceSpec = source<unknown>('source', plan.source, {
+    decode: rowSteps.length > 0 ? fuse(rowSteps) : undefined,
+    timestamp: eventTime === undefined ? undefined : timestampOf(eventTime),
+    watermark: watermark?.kind === 'watermark' ? { delay: watermark.delayMs, idleTimeout: options.idleTimeoutMs } : undefined,
+  })
+  let stream: DataStream<any> = graph.from(options.deadLetterSink ? { ...sourceSpec, sideOutputs: ['dead-letter'] } : sourceSpec)
+  if (options.deadLetterSink) stream.sideOutput('dead-letter').to(sink('dead-letters', options.deadLetterSink))
+
+  let n = 0
+  const id = (name: string) => `${name}-${++n}`
+  for (let i = 0; i < rest.length; i++) {
+    const step = rest[i]!
+    switch (step.kind) {
+      case 'row':
+        stream = stream.via(map(id('map'), step.fn))
+        break
+      case 'filter':
+        stream = stream.via(filter(id('filter'), step.fn))
+        break
+      case 'decode':
+        throw new ConfigError(`${step.name} must come right after readStream(), before explode or groupBy`)
+      case 'explode': {
+        const { column, fn } = step
+        stream = stream.via(
+          explode(id('explode'), (row: Record<string, unknown>) => {
+            const values = fn(row)
+            if (values == null) return null
+            const rows: Record<string, unknown>[] = []
+            for (const value of values) rows.push({ ...row, [column]: value })
+            return rows
+          }),
+        )
+        break
+      }
+      case 'watermark':
+        break
+      case 'aggregate': {
+        if (step.window) stream = stream.via(windowAssign('window', step.window.assigner))
+        const keyOf = groupKey(step.keys)
+        stream = stream
+          .keyBy(keyOf)
+          .via(
+            keyedAggregate('aggregate', {
+              aggregator: step.aggregator,
+              outputMode: options.outputMode,
+              windows: step.window?.assigner,
+            }),
+          )
+          .via(map('project', resultRow(step)))
+        break
+      }
+      case 'orderBy':
+      case 'limit': {
+        const orderBy: SortKey<unknown>[] = []
+        let limit: number | undefined
+        for (; i < rest.length && (rest[i]!.kind === 'orderBy' || rest[i]!.kind === 'limit'); i++) {
+          const s = rest[i]!
+          if (s.kind === 'orderBy') orderBy.push(...s.keys)
+          else if (s.kind === 'limit') limit = Math.min(limit ?? Infinity, s.n)
+        }
+        i--
+        stream = stream.rebalance().via(sortLimit('sort', { orderBy, limit }), { parallelism: 1 })
+        break
+      }
+    }
+  }
+  const sorted = rest.some((s) => s.kind === 'orderBy' || s.kind === 'limit')
+  stream.to(sink('sink', options.sink, { capacity: options.sinkCapacity }), sorted ? { parallelism: 1 } : {})
+  const described = (plan.source as { description?: string }).description ?? plan.source.name
+  return { graph, sourceDescriptions: { source: described }, sinkDescription: (options.sink as { description?: string }).description ?? options.sink.name }
+}
+
+function isFusable(step: Step): boolean {
+  return step.kind === 'row' || step.kind === 'filter' || step.kind === 'decode' || step.kind === 'watermark'
+}
+
+/** Runs the leading per-row steps in the source, as one decode. */
+function fuse(steps: readonly RowStep[]): (raw: unknown, context: DecodeContext) => unknown {
+  return (raw, context) => {
+    let value: unknown = raw
+    for (const step of steps) {
+      try {
+        if (step.kind === 'decode') {
+          value = step.fn(value, context)
+          if (value === undefined || value === FILTERED) return value
+        } else if (step.kind === 'row') {
+          value = step.fn(value)
+        } else if (!step.fn(value)) {
+          return FILTERED
+        }
+      } catch (cause) {
+        if (cause instanceof WeirError) throw cause
+        throw new WeirError('user-function-failed', `${step.kind === 'filter' ? 'filter' : step.name} threw: ${messageOf(cause)}`, { cause })
+      }
+    }
+    return value
+  }
+}
+
+function eventTimeColumn(steps: readonly Step[]): string | undefined {
+  const watermark = steps.find((s) => s.kind === 'watermark')
+  const aggregate = steps.find((s) => s.kind === 'aggregate')
+  const windowColumn = aggregate?.kind === 'aggregate' ? aggregate.window?.column : undefined
+  const watermarkColumn = watermark?.kind === 'watermark' ? watermark.column : undefined
+  if (watermarkColumn && windowColumn && watermarkColumn !== windowColumn) {
+    throw new ConfigError(
+      `the watermark is on '${watermarkColumn}' but the window is on '${windowColumn}': ` +
+        `put withWatermark and window on the same event-time column`,
+    )
+  }
+  return watermarkColumn ?? windowColumn
+}
+
+/** The event time of a row: a Date or epoch ms in `column`; anything else is no event time (null). */
+function timestampOf(column: string): (row: unknown) => number | null {
+  return (row) => {
+    const value = (row as Record<string, unknown> | null)?.[column]
+    if (value instanceof Date) {
+      const t = value.getTime()
+      return Number.isNaN(t) ? null : t
+    }
+    return typeof value === 'number' && Number.isFinite(value) ? value : null
+  }
+}
+
+/** The hash key of a group: the column's value (Dates as ms), or a JSON array of several. */
+function groupKey(keys: readonly string[]): (row: Record<string, unknown>) => Key {
+  if (keys.length === 0) return () => null
+  if (keys.length === 1) {
+    const [k] = keys as [string]
+    return (row) => keyValue(row[k])
+  }
+  return (row) => JSON.stringify(keys.map((k) => keyValue(row[k])))
+}
+
+function keyValue(value: unknown): Key {
+  if (value === undefined || value === null) return null
+  if (value instanceof Date) return value.getTime()
+  if (typeof value === 'object') return JSON.stringify(value)
+  return value as Key
+}
+
+function resultRow(step: Extract<Step, { kind: 'aggregate' }>): (row: AggregateRow<unknown>) => Record<string, unknown> {
+  const { keys, window, resultColumns } = step
+  return (row) => {
+    const out: Record<string, unknown> = {}
+    if (window && row.window) out.window = { start: new Date(row.window.start), end: new Date(row.window.end) }
+    if (keys.length === 1) out[keys[0]!] = row.key
+    else if (keys.length > 1) {
+      const values = JSON.parse(row.key as string) as unknown[]
+      keys.forEach((k, i) => (out[k] = values[i]))
+    }
+    return Object.assign(out, resultColumns(row.value))
+  }
+}
+
+/** Spark's output-mode rules, with Spark's reasons and what to write instead. */
+function checkRules(steps: readonly Step[], outputMode: OutputMode): void {
+  if (outputMode !== 'append' && outputMode !== 'update' && outputMode !== 'complete') {
+    throw new ConfigError(`outputMode ${JSON.stringify(outputMode)} is not one of 'append', 'update', 'complete'`)
+  }
+  const aggregate = steps.findIndex((s) => s.kind === 'aggregate')
+  const watermark = steps.findIndex((s) => s.kind === 'watermark')
+  const sortIndex = steps.findIndex((s) => s.kind === 'orderBy' || s.kind === 'limit')
+  if (aggregate === -1) {
+    if (outputMode === 'complete') {
+      throw new ConfigError(
+        'Complete output mode not supported when there are no streaming aggregations on streaming DataFrames: use outputMode append, or add a groupBy(...).count()',
+      )
+    }
+  } else {
+    const agg = steps[aggregate] as Extract<Step, { kind: 'aggregate' }>
+    if (outputMode === 'append' && (watermark === -1 || !agg.window)) {
+      throw new ConfigError(
+        'Append output mode not supported when there are streaming aggregations on streaming DataFrames without watermark: ' +
+          `add withWatermark('<time column>', '1 minute') and group by window('<time column>', ...), or use outputMode update or complete`,
+      )
+    }
+    if (watermark > aggregate) {
+      throw new ConfigError(`withWatermark must come before groupBy: the watermark decides which rows the aggregation takes`)
+    }
+    for (const step of steps.slice(aggregate + 1)) {
+      if (step.kind !== 'orderBy' && step.kind !== 'limit') {
+        throw new ConfigError(`after an aggregation only orderBy and limit can follow in a streaming query (found ${step.kind})`)
+      }
+    }
+  }
+  if (sortIndex !== -1) {
+    const kind = steps[sortIndex]!.kind
+    if (aggregate === -1 || sortIndex < aggregate || outputMode !== 'complete') {
+      throw new ConfigError(
+        `${kind === 'orderBy' ? 'Sorting' : 'limit'} is not supported on streaming DataFrames, unless it is on an aggregated DataFrame in Complete output mode: ` +
+          `aggregate first and use outputMode complete`,
+      )
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import {
+  ConfigError,
+  parseDuration,
+  streams as defaultStreams,
+  type Clock,
+  type Sink,
+  type StateBackend,
+  type StreamingQuery,
+  type StreamingQueryManager,
+  type Trigger,
+} from '@weir/core'
+import type { OutputMode } from '../aggregate/table.js'
+import { planQuery } from './plan-query.js'
+import type { LogicalPlan } from './steps.js'
+
+/** When epochs end, in Spark's words. */
+export type TriggerOption =
+  | { readonly processingTime: string | number }
+  | { readonly availableNow: true }
+  | { readonly once: true }
+  | { readonly continuous: string | number }
+  | { readonly manual: true }
+
+export interface WriteStreamOptions<T> {
+  readonly sink: Sink<T>
+  /** Spark's default is `append`. */
+  readonly outputMode?: OutputMode
+  /** Default: an epoch as soon as the previous one is done and new data came. */
+  readonly trigger?: TriggerOption
+  readonly queryName?: string
+  /** A directory that keeps the query's id (and, with a persistent state backend, its state). */
+  readonly checkpointLocation?: string
+  readonly stateBackend?: StateBackend
+  /** Instances of the source and the aggregation (default 1). */
+  readonly parallelism?: number
+  /** A source partition quiet this long stops holding the watermark back. Default: never. */
+  readonly idleTimeout?: string | number
+  /** Where records that fail to parse go, with the reason (beyond Spark). */
+  readonly deadLetterSink?: Sink<unknown>
+  readonly manager?: StreamingQueryManager
+  readonly clock?: Clock
+}
+
+const OPTIONS = new Set([
+  'sink', 'outputMode', 'trigger', 'queryName', 'checkpointLocation', 'stateBackend', 'parallelism',
+  'idleTimeout', 'deadLetterSink', 'manager', 'clock',
+])
+
+/** Spark's `DataStreamWriter`: `start()` checks everything, builds the graph and runs it. */
+export class DataStreamWriter<T> {
+  /** @internal */
+  constructor(
+    private readonly plan: LogicalPlan,
+    private readonly options: WriteStreamOptions<T>,
+  ) {}
+
+  /** Starts the query. Rejects with a ConfigError, before anything runs, when the query is not valid. */
+  async start(): Promise<StreamingQuery> {
+    const options = this.options
+    for (const name of Object.keys(options)) {
+      if (!OPTIONS.has(name)) throw new ConfigError(`writeStream: unknown option '${name}': use one of ${[...OPTIONS].join(', ')}`)
+    }
+    if (typeof options.sink?.createWriter !== 'function') {
+      throw new ConfigError(`writeStream needs a sink, e.g. writeStream({ sink: consoleSink(), outputMode: 'complete' })`)
+    }
+    const parallelism = options.parallelism ?? 1
+    const planned = planQuery(this.plan, {
+      sink: options.sink,
+      outputMode: options.outputMode ?? 'append',
+      parallelism,
+      idleTimeoutMs: options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout'),
+      deadLetterSink: options.deadLetterSink,
+    })
+    return (options.manager ?? defaultStreams).start(planned.graph, {
+      queryName: options.queryName,
+      checkpointLocation: options.checkpointLocation,
+      stateBackend: options.stateBackend,
+      trigger: toTrigger(options.trigger),
+      clock: options.clock,
+      sourceDescriptions: planned.sourceDescriptions,
+      sinkDescription: planned.sinkDescription,
+    })
+  }
+}
+
+export function toTrigger(option: TriggerOption | undefined): Trigger {
+  if (option === undefined) return { kind: 'processingTime', intervalMs: 0 }
+  if ('processingTime' in option) return { kind: 'processingTime', intervalMs: parseDuration(option.processingTime, 'processingTime trigger') }
+  if ('availableNow' in option || 'once' in option) return { kind: 'availableNow' }
+  if ('continuous' in option) return { kind: 'continuous' }
+  if ('manual' in option) return { kind: 'manual' }
+  throw new ConfigError(
+    `trigger ${JSON.stringify(option)} is not a trigger: write { processingTime: '10 seconds' }, { availableNow: true } or { continuous: '1 second' }`,
+  )
+}
