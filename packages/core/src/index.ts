@@ -74,3 +74,4 @@ export {
   type SourceProgress,
 } from './query/progress.js'
 export { resolveQueryId } from './query/checkpoint-location.js'
+export { LevelStateBackend, CHECKPOINT_FORMAT_VERSION, type EpochMetadata, type CheckpointProblem } from './state/level-state-backend.js'

@@ -21,6 +21,10 @@ export interface SinkWriterContext {
   readonly sinkId: string
   readonly instance: number
   readonly parallelism: number
+  /** The query's id when run as a streaming query (stable across restarts): for idempotent writes. */
+  readonly queryId?: string
+  /** The first epoch this run will write: one past the restored epoch, or 0. */
+  readonly firstEpoch: number
 }
 
 export interface SinkWriter<T> {

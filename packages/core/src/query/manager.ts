@@ -2,6 +2,8 @@ import { ConfigError } from '../errors.js'
 import type { StreamGraph } from '../graph/stream-graph.js'
 import { Job, type JobOptions } from '../runtime/job.js'
 import type { StateBackend } from '../state/checkpoint.js'
+import { join } from 'node:path'
+import { LevelStateBackend } from '../state/level-state-backend.js'
 import { resolveQueryId } from './checkpoint-location.js'
 import type { StreamingQueryProgress } from './progress.js'
 import { StreamingQuery, type StreamingQueryException } from './streaming-query.js'
@@ -20,8 +22,8 @@ export interface StartQueryOptions extends JobOptions {
   /** A directory: the query's id is kept there (and its state, with a persistent state backend). */
   readonly checkpointLocation?: string
   /**
-   * Where epochs are committed. With a `checkpointLocation` and no backend given, the caller is
-   * expected to pass the persistent one (see the checkpoint issue); without either, nothing is kept.
+   * Where epochs are committed. With a `checkpointLocation` and no backend given, LevelDB under
+   * `<checkpointLocation>/state`; without either, nothing is kept and nothing restored.
    */
   readonly stateBackend?: StateBackend
   readonly sourceDescriptions?: Readonly<Record<string, string>>
@@ -79,8 +81,16 @@ export class StreamingQueryManager {
     }
     const claims = [`id:${id}`, ...(name === null ? [] : [`name:${name}`])]
     for (const c of claims) this.starting.add(c)
+    let ownBackend: LevelStateBackend | undefined
     try {
-      const job = await Job.start(graph, options)
+      if (options.stateBackend === undefined && options.checkpointLocation !== undefined) {
+        ownBackend = await LevelStateBackend.open(join(options.checkpointLocation, 'state'), { queryId: id })
+      }
+      const job = await Job.start(graph, { ...options, stateBackend: options.stateBackend ?? ownBackend, queryId: id })
+      if (ownBackend) {
+        const backend = ownBackend
+        void job.done.catch(() => undefined).finally(() => backend.close().catch(() => undefined))
+      }
       const query = new StreamingQuery(
         job,
         {
@@ -101,6 +111,9 @@ export class StreamingQueryManager {
       this.queries.set(id, query)
       this.emit((l) => l.onQueryStarted?.({ id, runId: query.runId, name, timestamp: new Date().toISOString() }))
       return query
+    } catch (error) {
+      await ownBackend?.close().catch(() => undefined)
+      throw error
     } finally {
       for (const c of claims) this.starting.delete(c)
     }

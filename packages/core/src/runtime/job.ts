@@ -31,6 +31,8 @@ export interface JobOptions {
    * came in (so an idle query does not spin). Default 100 ms.
    */
   readonly idleEpochDelayMs?: number
+  /** The id of the streaming query this job runs, handed to sink writers. */
+  readonly queryId?: string
 }
 
 export type JobState = 'running' | 'stopping' | 'finished' | 'failed'
@@ -70,12 +72,14 @@ export class Job {
   private loops: Promise<void>[] = []
   private finishing: Promise<void> | undefined
   private readonly idleEpochDelayMs: number
+  private readonly queryId: string | undefined
 
   private constructor(graph: StreamGraph, options: JobOptions) {
     this.plan = buildPhysicalPlan(graph)
     this.clock = options.clock ?? systemClock
     this.trigger = validateTrigger(options.trigger ?? { kind: 'processingTime', intervalMs: 0 })
     this.idleEpochDelayMs = options.idleEpochDelayMs ?? 100
+    this.queryId = options.queryId
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve
       this.rejectDone = reject
@@ -120,10 +124,15 @@ export class Job {
     return () => this.quietListeners.splice(this.quietListeners.indexOf(listener) >>> 0, 1)
   }
 
-  /** Ends the running epoch now. Returns its number. */
+  /** Ends the running epoch now. Returns its number. An error at the barrier fails the job, and is thrown. */
   triggerEpoch(): number {
     if (this.jobState !== 'running') throw new WeirError('not-running', `the job is ${this.jobState}: no epoch can start`)
-    return this.coordinator.trigger()
+    try {
+      return this.coordinator.trigger()
+    } catch (error) {
+      this.fail(error)
+      throw error
+    }
   }
 
   /** Every counter of every instance, by `nodeId#instance`. */
@@ -251,7 +260,13 @@ export class Job {
             break
           }
           case 'sink': {
-            const writer = await node.spec.sink.createWriter({ sinkId: node.id, instance: i, parallelism: node.parallelism })
+            const writer = await node.spec.sink.createWriter({
+              sinkId: node.id,
+              instance: i,
+              parallelism: node.parallelism,
+              queryId: this.queryId,
+              firstEpoch,
+            })
             const sink = new SinkInstance(
               node.spec,
               i,
@@ -357,7 +372,8 @@ export class Job {
         this.fail(new WeirError('listener-failed', `an epoch listener threw: ${String(error)}`, { cause: error }))
       }
     }
-    if (this.jobState === 'running' && this.coordinator.inFlight === 0) this.scheduleNext(report.completedAt)
+    // Spark's processing-time trigger: the next epoch begins an interval after this one began (at once if it took longer).
+    if (this.jobState === 'running' && this.coordinator.inFlight === 0) this.scheduleNext(report.triggeredAt)
   }
 
   /** Schedules the next barrier as the trigger says, once the previous epoch is done. */
@@ -444,7 +460,7 @@ export class Job {
     this.failure = error
     this.timer?.()
     this.timer = undefined
-    for (const source of this.sources) source.stop()
+    for (const source of this.sources) source.abort()
     this.backpressure.releaseAll()
     void Promise.all(this.sources.map((s) => s.close().catch(() => undefined))).then(() => this.rejectDone(error))
   }

@@ -48,6 +48,7 @@ export class SourceInstance implements InstanceAddress {
   private emitted = -Infinity
   private idle = false
   private stopping = false
+  private aborted = false
   private finished = false
   private ended = false
   /** Records read since the last barrier, and their event times, for progress. */
@@ -98,7 +99,7 @@ export class SourceInstance implements InstanceAddress {
     }
   }
 
-  /** Polls until stopped or finished. Rejects only when the source itself fails. */
+  /** Polls until stopped or finished. Rejects when the reader fails (`source-failed`) or a chained operator does. */
   async run(): Promise<void> {
     while (!this.stopping && !this.finished) {
       const wait = this.backpressure.whenClear()
@@ -106,8 +107,14 @@ export class SourceInstance implements InstanceAddress {
         await wait
         continue
       }
-      const batch = await this.reader.poll()
-      if (this.stopping || this.ended) break
+      let batch: SourceBatch<unknown> | 'idle' | 'end'
+      try {
+        batch = await this.reader.poll()
+      } catch (cause) {
+        throw sourceFailure(this.nodeId, cause)
+      }
+      // After stop() the batch in hand still goes out, in the last epoch: it has been read.
+      if (this.aborted || this.ended) break
       if (batch === 'end') {
         this.finish()
       } else if (batch === 'idle') {
@@ -130,9 +137,15 @@ export class SourceInstance implements InstanceAddress {
     this.forward(barrier)
   }
 
-  /** Stops polling (the loop ends after the poll in flight). */
+  /** Stops polling: the loop ends after the poll in flight, whose batch is still emitted. */
   stop(): void {
     this.stopping = true
+  }
+
+  /** Stops polling at once (the job failed): the batch of the poll in flight is dropped. */
+  abort(): void {
+    this.stopping = true
+    this.aborted = true
   }
 
   /** Sends End: nothing more comes from this instance. */

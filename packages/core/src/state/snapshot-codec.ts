@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr'
  * decodeSnapshot(bytes) // { keyGroups: Map { 3 => { the: 42 } } }
  * ```
  */
-const packr = new Packr({ mapsAsObjects: false, useRecords: false, moreTypes: true, structuredClone: true })
+const packr = new Packr({ mapsAsObjects: false, moreTypes: true })
 
 export function encodeSnapshot(value: unknown): Uint8Array {
   return packr.pack(value)
