@@ -8,7 +8,7 @@ export const NO_EVENT_TIME = 'no-event-time'
  * the aligned stretch of time whose points all share the same windows. A keyed aggregate downstream
  * updates one slice per record and builds each window from its slices, so a sliding window costs about
  * what a tumbling one does. Timestamps and keys pass through. A record with no event time (null) is in
- * no window: it is counted (`numRowsWithoutEventTime`) and, with `noTimeOutput`, routed to the
+ * no window: it is counted (`numRowsWithoutWindow`) and, with `noTimeOutput`, routed to the
  * `no-event-time` side output — never silently lost. Watermarks pass through; no state.
  *
  * @example
@@ -34,7 +34,7 @@ export function windowAssign<T>(id: string, assigner: WindowAssigner, options: {
           result.push({ value: r.value, timestamp: r.timestamp, key: r.key, window: assigner.sliceOf(r.timestamp) })
         }
         if (untimed) {
-          context.counters.add('numRowsWithoutEventTime', untimed.length)
+          context.counters.add('numRowsWithoutWindow', untimed.length)
           if (options.noTimeOutput) out.emitTo(NO_EVENT_TIME, untimed)
         }
         out.emit(result)

@@ -63,6 +63,8 @@ export interface SinkSpec<T = unknown> {
   readonly sink: Sink<T>
   /** Rows (not epochs) that may wait for the sink before the sources are held back. Default 10,000. */
   readonly capacity: number
+  /** The rows' field names in order, when known: handed to the sink's writers (`SinkWriterContext.columns`). */
+  readonly columns?: readonly string[]
 }
 
 export type NodeSpec = SourceSpec<any> | TransformSpec<any, any> | SinkSpec<any>
@@ -86,11 +88,16 @@ export function defineSource<T>(
   return { kind: 'source', id, name: source.name, source, sideOutputs: deadLetters ? [DEAD_LETTER] : [], ...eventTime }
 }
 
-export function defineSink<T>(id: string, sink: Sink<T>, options: { capacity?: number } = {}): SinkSpec<T> {
+export function defineSink<T>(
+  id: string,
+  sink: Sink<T>,
+  options: { capacity?: number; columns?: readonly string[] } = {},
+): SinkSpec<T> {
   checkId(id, 'sink')
   const capacity = options.capacity ?? 10_000
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new ConfigError(`sink '${id}': capacity ${capacity} must be a whole number of rows >= 1, e.g. 10000`)
   }
-  return { kind: 'sink', id, name: sink.name, sink, capacity }
+  const { columns } = options
+  return { kind: 'sink', id, name: sink.name, sink, capacity, ...(columns === undefined ? {} : { columns }) }
 }

@@ -25,6 +25,11 @@ export interface SinkWriterContext {
   readonly queryId?: string
   /** The first epoch this run will write: one past the restored epoch, or 0. */
   readonly firstEpoch: number
+  /**
+   * The names of the rows' fields, in order, when the query knows them (a planned query's result
+   * schema): a sink that shows a table (console) prints its header even before the first row.
+   */
+  readonly columns?: readonly string[]
 }
 
 export interface SinkWriter<T> {

@@ -134,6 +134,19 @@ export class StreamingQuery {
     return describePlan(this.job.plan)
   }
 
+  /**
+   * Waits until all data available now has been read, processed and committed (Spark's
+   * `processAllAvailable`), ending an epoch for it. Useful in tests, with `trigger: { manual: true }`.
+   */
+  async processAllAvailable(): Promise<void> {
+    try {
+      await this.job.processAllAvailable()
+    } catch {
+      await this.terminated
+      if (this.failure) throw this.failure
+    }
+  }
+
   /** Stops gracefully: resolves when the sinks have committed what was read and closed. */
   async stop(): Promise<void> {
     await this.job.stop().catch(() => undefined)

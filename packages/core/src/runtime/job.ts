@@ -135,6 +135,38 @@ export class Job {
     }
   }
 
+  /**
+   * Waits until every source has emitted what it could read now, ends the epoch, and resolves when that
+   * epoch is done everywhere (Spark's `processAllAvailable`). With the `manual` trigger it is how a test
+   * or an embedding app steps through epochs. Rejects if the job fails; resolves at once once it ended.
+   */
+  async processAllAvailable(): Promise<void> {
+    if (this.jobState === 'running') await Promise.all(this.sources.map((s) => s.caughtUp()))
+    if (this.jobState !== 'running') {
+      await this.done
+      return
+    }
+    const epoch = this.coordinator.trigger()
+    await new Promise<void>((resolve, reject) => {
+      const stop = this.onEpoch((report) => {
+        if (report.epoch >= epoch) {
+          stop()
+          resolve()
+        }
+      })
+      this.done.then(
+        () => {
+          stop()
+          resolve()
+        },
+        (error: unknown) => {
+          stop()
+          reject(error)
+        },
+      )
+    })
+  }
+
   /** Every counter of every instance, by `nodeId#instance`. */
   counters(): Record<string, Record<string, number>> {
     const all: Record<string, Record<string, number>> = {}
@@ -266,6 +298,7 @@ export class Job {
               parallelism: node.parallelism,
               queryId: this.queryId,
               firstEpoch,
+              ...(node.spec.columns === undefined ? {} : { columns: node.spec.columns }),
             })
             const sink = new SinkInstance(
               node.spec,

@@ -55,6 +55,7 @@ export class SourceInstance implements InstanceAddress {
   private epochRows = 0
   private epochTimes = { min: Infinity, max: -Infinity, sum: 0, count: 0 }
   private epochStartPositions: SourcePositions = new Map()
+  private caughtUpWaiters: (() => void)[] = []
   private epoch: number
 
   constructor(
@@ -117,12 +118,29 @@ export class SourceInstance implements InstanceAddress {
       if (this.aborted || this.ended) break
       if (batch === 'end') {
         this.finish()
+        this.wakeCaughtUp()
       } else if (batch === 'idle') {
         this.checkIdle()
+        this.wakeCaughtUp()
       } else {
         this.emitBatch(batch)
       }
     }
+  }
+
+  /**
+   * Resolves the next time the reader says it has nothing more for now (`idle`), or at once when the
+   * instance has finished or stopped: everything available when it was called has been emitted.
+   */
+  caughtUp(): Promise<void> {
+    if (this.finished || this.stopping || this.ended) return Promise.resolve()
+    return new Promise((resolve) => this.caughtUpWaiters.push(resolve))
+  }
+
+  private wakeCaughtUp(): void {
+    const waiters = this.caughtUpWaiters
+    this.caughtUpWaiters = []
+    for (const wake of waiters) wake()
   }
 
   /** Ends the current epoch here: snapshot the positions, then pass the barrier down. */
@@ -140,6 +158,7 @@ export class SourceInstance implements InstanceAddress {
   /** Stops polling: the loop ends after the poll in flight, whose batch is still emitted. */
   stop(): void {
     this.stopping = true
+    this.wakeCaughtUp()
   }
 
   /** Stops polling at once (the job failed): the batch of the poll in flight is dropped. */
