@@ -1,8 +1,17 @@
 /**
- * What a connector implements to receive a query's rows. Rows of epoch N arrive through `write`, then
- * `commit(N)` says epoch N is whole: a console sink prints it as Spark's `Batch: N`, a file sink
- * renames its epoch file into place, a Kafka sink flushes. Calls never overlap: the runtime awaits each
- * one, and holds the sources back while too many are pending.
+ * What a connector implements to receive a query's rows, in two phases per epoch (as Flink's
+ * exactly-once sinks):
+ *
+ * 1. rows of epoch N arrive through `write(rows, N)`; at N's barrier, `prepare(N)` says every row of N
+ *    has been handed over (flush, stage a file, pre-commit a transaction);
+ * 2. `commit(N)` comes once every instance of the query prepared N and N's checkpoint is durable: make
+ *    N visible (a console sink prints `Batch: N`, a file sink renames its staged file into place). Rows
+ *    of epoch N+1 may already have been written by then, so keep rows by epoch.
+ *
+ * After a crash the query restarts from its last committed checkpoint and replays what came after it:
+ * `context.firstEpoch` tells the writer which epoch comes next, so it can finish a commit that was cut
+ * short (an epoch <= firstEpoch - 1 that was staged) and drop staged epochs >= firstEpoch. Calls never
+ * overlap: the runtime awaits each one, and holds the sources back while too many rows are pending.
  *
  * @example
  * ```ts
@@ -34,6 +43,9 @@ export interface SinkWriterContext {
 
 export interface SinkWriter<T> {
   write(rows: readonly T[], epoch: number): void | Promise<void>
+  /** Every row of `epoch` has been written (optional: a sink with nothing to stage leaves it out). */
+  prepare?(epoch: number): void | Promise<void>
+  /** `epoch` is durable in the query's checkpoint: make it visible. Epochs commit in order. */
   commit(epoch: number): void | Promise<void>
   close(): void | Promise<void>
 }

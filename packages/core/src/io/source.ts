@@ -65,5 +65,12 @@ export interface SourceReader<T> {
   poll(): Promise<SourceBatch<T> | 'idle' | 'end'>
   /** The splits the reader owns now (for idleness); may change when splits are discovered or reassigned. */
   splits(): readonly string[]
+  /**
+   * Optional: epoch `epoch` is committed (every sink wrote it and, when the query checkpoints, its
+   * snapshot is stored), and `positions` are where this reader's splits stood at the epoch's end. A
+   * Kafka reader commits them to its consumer group. Called in epoch order, never overlapping a poll's
+   * result; a rejection is ignored (the reader reports its own failures).
+   */
+  commit?(positions: ReadonlyMap<string, unknown>, epoch: number): void | Promise<void>
   close(): Promise<void>
 }

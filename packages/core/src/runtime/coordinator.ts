@@ -45,6 +45,8 @@ export interface CoordinatorOptions {
   readonly nodes: readonly { readonly id: string; readonly name: string; readonly parallelism: number }[]
   /** Injects a barrier into every source instance; returns what they read in the epoch. */
   readonly injectIntoSources: (barrier: BarrierMessage) => Injection
+  /** Commits an epoch in every sink, once its checkpoint (if any) is durable. */
+  readonly commitSinks: (epoch: number) => Promise<void>
   readonly onEpoch: (report: EpochReport) => void
   readonly onError: (error: unknown) => void
 }
@@ -60,8 +62,8 @@ interface PendingEpoch {
 
 /**
  * Ends epochs and commits them. An epoch is done when every instance passed its barrier and every sink
- * committed it; then, if it was a checkpoint, its snapshots are committed to the state backend, in
- * epoch order. Triggers (timers) live in the job; this class only counts.
+ * prepared it; then, if it was a checkpoint, its snapshots are committed to the state backend, and
+ * then the sinks commit it — in epoch order. Triggers (timers) live in the job; this class only counts.
  */
 export class Coordinator {
   private nextEpoch: number
@@ -108,7 +110,7 @@ export class Coordinator {
   }
 
   /**
-   * An instance passed a barrier (sources and transforms) or committed it (sinks, with the rows they
+   * An instance passed a barrier (sources and transforms) or prepared it (sinks, with the rows they
    * wrote in the epoch).
    */
   acknowledge(
@@ -141,6 +143,7 @@ export class Coordinator {
     this.commitChain = this.commitChain.then(async () => {
       try {
         if (entry.barrier.checkpoint) await this.options.stateBackend!.commit(this.checkpointOf(epoch, entry))
+        await this.options.commitSinks(epoch)
         this.lastCompleted = epoch
         this.options.onEpoch({
           epoch,

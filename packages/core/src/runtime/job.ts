@@ -67,7 +67,7 @@ export class Job {
   private failure: unknown
   private resolveDone!: () => void
   private rejectDone!: (error: unknown) => void
-  private closedSinks = 0
+  private endedSinks = 0
   private timer: (() => void) | undefined
   private loops: Promise<void>[] = []
   private finishing: Promise<void> | undefined
@@ -146,7 +146,7 @@ export class Job {
       await this.done
       return
     }
-    const epoch = this.coordinator.trigger()
+    const epoch = this.triggerEpoch()
     await new Promise<void>((resolve, reject) => {
       const stop = this.onEpoch((report) => {
         if (report.epoch >= epoch) {
@@ -217,6 +217,9 @@ export class Job {
         parallelism: n.parallelism,
       })),
       injectIntoSources: (barrier) => this.injectIntoSources(barrier),
+      commitSinks: async (epoch) => {
+        await Promise.all(this.sinks.map((sink) => sink.commit(epoch)))
+      },
       onEpoch: (report) => this.epochDone(report),
       onError: (error) => this.fail(error),
     })
@@ -263,18 +266,19 @@ export class Job {
         let instance: Emitter
         switch (node.spec.kind) {
           case 'source': {
-            const source = new SourceInstance(
-              node.spec,
-              i,
-              readers.get(node.id)![i]!,
-              fanOut(outputs.get('main') ?? []),
-              outputs.has(DEAD_LETTER) ? fanOut(outputs.get(DEAD_LETTER)!) : undefined,
-              { ...listener, onFinished: () => this.sourceFinished() },
-              this.backpressure,
-              this.clock,
-              restoredPositions(checkpoint, node.id),
+            const source = new SourceInstance({
+              spec: node.spec,
+              instance: i,
+              reader: readers.get(node.id)![i]!,
+              downstream: fanOut(outputs.get('main') ?? []),
+              deadLetters: outputs.has(DEAD_LETTER) ? fanOut(outputs.get(DEAD_LETTER)!) : undefined,
+              hooks: { ...listener, onFinished: () => this.sourceFinished() },
+              backpressure: this.backpressure,
+              clock: this.clock,
+              restored: restoredPositions(checkpoint, node.id),
               firstEpoch,
-            )
+              restoredWatermark: checkpoint?.watermark,
+            })
             this.sources.push(source)
             instance = { process: () => undefined }
             break
@@ -305,8 +309,8 @@ export class Job {
               i,
               writer,
               {
-                onCommitted: (s, b, rows) => this.acknowledge(s, b, undefined, rows),
-                onClosed: () => this.sinkClosed(),
+                onPrepared: (s, b, rows) => this.acknowledge(s, b, undefined, rows),
+                onEnd: () => this.sinkEnded(),
                 onError: (e) => this.fail(e),
               },
               this.backpressure,
@@ -405,6 +409,11 @@ export class Job {
         this.fail(new WeirError('listener-failed', `an epoch listener threw: ${String(error)}`, { cause: error }))
       }
     }
+    if (this.jobState !== 'failed') {
+      for (const { nodeId, instance, info } of report.sources) {
+        this.sources.find((s) => s.nodeId === nodeId && s.instance === instance)?.epochCommitted(report.epoch, info.endPositions)
+      }
+    }
     // Spark's processing-time trigger: the next epoch begins an interval after this one began (at once if it took longer).
     if (this.jobState === 'running' && this.coordinator.inFlight === 0) this.scheduleNext(report.triggeredAt)
   }
@@ -475,13 +484,17 @@ export class Job {
     return this.finishing
   }
 
-  private sinkClosed(): void {
-    this.closedSinks++
-    if (this.closedSinks < this.sinks.length || this.jobState === 'failed') return
+  /** Every sink saw End: once the last epochs are committed, close the writers and finish. */
+  private sinkEnded(): void {
+    this.endedSinks++
+    if (this.endedSinks < this.sinks.length || this.jobState === 'failed') return
     void (async () => {
       await this.coordinator.flushed()
+      if ((this.jobState as JobState) === 'failed') return
+      // A writer that fails to close fails the job through its instance's error hook.
+      await Promise.all(this.sinks.map((sink) => sink.close()))
       await Promise.all(this.sources.map((s) => s.close().catch(() => undefined)))
-      if (this.jobState === 'failed') return
+      if ((this.jobState as JobState) === 'failed') return
       this.jobState = 'finished'
       this.resolveDone()
     })()

@@ -8,17 +8,18 @@ import type { Emitter } from './emitter.js'
 import type { InstanceAddress } from './operator-instance.js'
 
 export interface SinkInstanceHooks {
-  /** The writer committed epoch `barrier.epoch`: every row of it (`rows` of them) is written. */
-  onCommitted(instance: SinkInstance, barrier: BarrierMessage, rows: number): void
-  /** The writer is closed after End. */
-  onClosed(instance: SinkInstance): void
+  /** The writer prepared epoch `barrier.epoch`: every row of it (`rows` of them) is written. */
+  onPrepared(instance: SinkInstance, barrier: BarrierMessage, rows: number): void
+  /** End arrived: no more rows. The job closes the writer once the last epoch is committed. */
+  onEnd(instance: SinkInstance): void
   onError(error: unknown): void
 }
 
 /**
- * One parallel instance of a sink: an asynchronous boundary. Rows and commits are queued and handed to
- * the writer one call at a time, in order; while more than `capacity` rows wait, the queue reports
- * itself full and the sources hold back.
+ * One parallel instance of a sink: an asynchronous boundary. Rows, prepares and commits are queued and
+ * handed to the writer one call at a time, in order; while more than `capacity` rows wait, the queue
+ * reports itself full and the sources hold back. At a barrier the writer prepares the epoch; it commits
+ * it when the job says the epoch is durable (two phases, as Flink's exactly-once sinks).
  */
 export class SinkInstance implements Emitter, InstanceAddress {
   readonly nodeId: string
@@ -67,16 +68,13 @@ export class SinkInstance implements Emitter, InstanceAddress {
         const rows = this.epochRows
         this.epochRows = 0
         this.enqueue(async () => {
-          await this.writer.commit(message.epoch)
-          this.hooks.onCommitted(this, message, rows)
+          await this.writer.prepare?.(message.epoch)
+          this.hooks.onPrepared(this, message, rows)
         })
         return
       }
       case 'end':
-        this.enqueue(async () => {
-          await this.writer.close()
-          this.hooks.onClosed(this)
-        })
+        this.enqueue(async () => this.hooks.onEnd(this))
         return
       case 'watermark':
       case 'idle':
@@ -84,6 +82,23 @@ export class SinkInstance implements Emitter, InstanceAddress {
       default:
         assertNever(message)
     }
+  }
+
+  /** Makes epoch `epoch` visible: every instance prepared it and its checkpoint is committed. */
+  commit(epoch: number): Promise<void> {
+    this.enqueue(async () => {
+      await this.writer.commit(epoch)
+      this.counters.set('lastCommittedEpoch', epoch)
+    })
+    return this.queue
+  }
+
+  /** Closes the writer, after everything queued. */
+  close(): Promise<void> {
+    this.enqueue(async () => {
+      await this.writer.close()
+    })
+    return this.queue
   }
 
   private enqueue(step: () => Promise<void>): void {

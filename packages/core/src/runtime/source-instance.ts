@@ -27,6 +27,24 @@ export interface SourceEpochInfo {
   readonly endPositions: SourcePositions
 }
 
+export interface SourceInstanceOptions {
+  readonly spec: SourceSpec
+  readonly instance: number
+  readonly reader: SourceReader<unknown>
+  /** The main output: the chain behind the source. */
+  readonly downstream: Emitter
+  /** The `dead-letter` side output, when the source has one. */
+  readonly deadLetters?: Emitter
+  readonly hooks: SourceInstanceHooks
+  readonly backpressure: Backpressure
+  readonly clock: Clock
+  /** Positions of every split of the source at the restored epoch, whichever instance read them. */
+  readonly restored?: ReadonlyMap<string, unknown>
+  readonly firstEpoch?: number
+  /** The query's watermark at the restored epoch: this instance never emits a lower one. */
+  readonly restoredWatermark?: number
+}
+
 /** Snapshot of a source instance: the position of every split it read, under `union`. */
 export type SourcePositions = ReadonlyMap<string, unknown>
 
@@ -43,6 +61,7 @@ export interface SourceInstanceHooks extends BarrierListener {
  */
 export class SourceInstance implements InstanceAddress {
   readonly nodeId: string
+  readonly instance: number
   readonly counters = new Counters()
   private readonly splits = new Map<string, SplitState>()
   private emitted = -Infinity
@@ -56,23 +75,32 @@ export class SourceInstance implements InstanceAddress {
   private epochTimes = { min: Infinity, max: -Infinity, sum: 0, count: 0 }
   private epochStartPositions: SourcePositions = new Map()
   private caughtUpWaiters: (() => void)[] = []
+  private watermarkResumed = false
   private epoch: number
 
-  constructor(
-    private readonly spec: SourceSpec,
-    readonly instance: number,
-    private readonly reader: SourceReader<unknown>,
-    private readonly downstream: Emitter,
-    private readonly deadLetters: Emitter | undefined,
-    private readonly hooks: SourceInstanceHooks,
-    private readonly backpressure: Backpressure,
-    private readonly clock: Clock,
-    /** Positions of every split of the source at the restored epoch, whichever instance read them. */
-    private readonly restored: ReadonlyMap<string, unknown>,
-    firstEpoch: number,
-  ) {
-    this.nodeId = spec.id
-    this.epoch = firstEpoch
+  private readonly spec: SourceSpec
+  private readonly reader: SourceReader<unknown>
+  private readonly downstream: Emitter
+  private readonly deadLetters: Emitter | undefined
+  private readonly hooks: SourceInstanceHooks
+  private readonly backpressure: Backpressure
+  private readonly clock: Clock
+  private readonly restored: ReadonlyMap<string, unknown>
+
+  constructor(options: SourceInstanceOptions) {
+    this.spec = options.spec
+    this.instance = options.instance
+    this.reader = options.reader
+    this.downstream = options.downstream
+    this.deadLetters = options.deadLetters
+    this.hooks = options.hooks
+    this.backpressure = options.backpressure
+    this.clock = options.clock
+    this.restored = options.restored ?? new Map()
+    this.nodeId = options.spec.id
+    this.epoch = options.firstEpoch ?? 0
+    // After a restore the watermark resumes where the committed epoch left it, never lower.
+    this.emitted = options.restoredWatermark ?? -Infinity
     this.epochStartPositions = this.positions()
   }
 
@@ -102,6 +130,10 @@ export class SourceInstance implements InstanceAddress {
 
   /** Polls until stopped or finished. Rejects when the reader fails (`source-failed`) or a chained operator does. */
   async run(): Promise<void> {
+    if (Number.isFinite(this.emitted) && !this.watermarkResumed) {
+      this.watermarkResumed = true
+      this.forward(watermark(this.emitted))
+    }
     while (!this.stopping && !this.finished) {
       const wait = this.backpressure.whenClear()
       if (wait) {
@@ -183,6 +215,16 @@ export class SourceInstance implements InstanceAddress {
 
   async close(): Promise<void> {
     await this.reader.close()
+  }
+
+  /** Epoch `epoch` is committed: tells the reader where its splits stood at the epoch's end. */
+  epochCommitted(epoch: number, positions: SourcePositions): void {
+    if (!this.reader.commit) return
+    try {
+      Promise.resolve(this.reader.commit(positions, epoch)).catch(() => undefined)
+    } catch {
+      // The reader reports its own failures; a commit is never a reason to fail the query.
+    }
   }
 
   private positions(): SourcePositions {

@@ -22,23 +22,23 @@ export interface CollectedEpoch<T> {
 export class CollectSink<T> implements Sink<T> {
   readonly name = 'collect'
   readonly epochs: CollectedEpoch<T>[] = []
-  private readonly open = new Map<number, T[]>()
   closedWriters = 0
 
   constructor(private readonly options: { delayMs?: number; onWrite?: (rows: readonly T[]) => void } = {}) {}
 
   createWriter(context: { instance: number }): SinkWriter<T> {
     const { instance } = context
-    this.open.set(instance, [])
+    const open = new Map<number, T[]>()
     return {
-      write: async (rows) => {
+      write: async (rows, epoch) => {
         if (this.options.delayMs) await new Promise((r) => setTimeout(r, this.options.delayMs))
         this.options.onWrite?.(rows)
-        this.open.get(instance)!.push(...rows)
+        if (!open.has(epoch)) open.set(epoch, [])
+        open.get(epoch)!.push(...rows)
       },
       commit: (epoch) => {
-        this.epochs.push({ epoch, instance, rows: this.open.get(instance)! })
-        this.open.set(instance, [])
+        this.epochs.push({ epoch, instance, rows: open.get(epoch) ?? [] })
+        open.delete(epoch)
       },
       close: () => {
         this.closedWriters++

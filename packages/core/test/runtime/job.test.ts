@@ -1,5 +1,13 @@
 import test from 'ava'
-import { defineOperator, defineSink, defineSource, instanceForKey, Job, StreamGraph, type StreamRecord } from '../../src/index.js'
+import {
+  defineOperator,
+  defineSink,
+  defineSource,
+  instanceForKey,
+  Job,
+  StreamGraph,
+  type StreamRecord,
+} from '../../src/index.js'
 import { CollectSink, listSource } from '../../src/testing/index.js'
 
 const double = (id: string) =>
@@ -12,12 +20,18 @@ const double = (id: string) =>
 test('runs a bounded graph to its end and commits a last epoch', async (t) => {
   const out = new CollectSink<number>()
   const graph = new StreamGraph()
-  graph.from(defineSource('nums', listSource([1, 2, 3, 4], { batchSize: 2 }))).via(double('double')).to(defineSink('out', out))
+  graph
+    .from(defineSource('nums', listSource([1, 2, 3, 4], { batchSize: 2 })))
+    .via(double('double'))
+    .to(defineSink('out', out))
   const job = await Job.start(graph, { trigger: { kind: 'manual' } })
   await job.done
   t.is(job.state, 'finished')
   t.deepEqual(out.rows(), [2, 4, 6, 8])
-  t.deepEqual(out.epochs.map((e) => e.epoch), [0])
+  t.deepEqual(
+    out.epochs.map((e) => e.epoch),
+    [0],
+  )
   t.is(out.closedWriters, 1)
 })
 
@@ -35,7 +49,13 @@ test('routes every key to one instance through key groups, 4 → hash → 3', as
         name: 'tag',
         build: (ctx) => ({
           onData: (records, o) =>
-            o.emit(records.map((r) => ({ value: { word: r.value, instance: ctx.instance }, timestamp: r.timestamp, key: r.key }))),
+            o.emit(
+              records.map((r) => ({
+                value: { word: r.value, instance: ctx.instance },
+                timestamp: r.timestamp,
+                key: r.key,
+              })),
+            ),
         }),
       }),
       { parallelism: 3 },
@@ -48,10 +68,7 @@ test('routes every key to one instance through key groups, 4 → hash → 3', as
   for (const row of rows) t.is(row.instance, instanceForKey(row.word, 128, 3), row.word)
   const perInstance = [0, 1, 2].map((i) => out.epochs.filter((e) => e.instance === i).flatMap((e) => e.rows))
   for (const [i, list] of perInstance.entries()) t.true(list.every((r) => r.instance === i))
-  t.deepEqual(
-    rows.map((r) => r.word).sort(),
-    Object.values(splits).flat().sort(),
-  )
+  t.deepEqual(rows.map((r) => r.word).sort(), Object.values(splits).flat().sort())
 })
 
 test('fails the job with an error that names the operator when its code throws', async (t) => {
