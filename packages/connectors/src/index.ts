@@ -1,3 +1,12 @@
-// Connectors (console, memory, file, embedded tweets, Kafka) are built on `@weir/core`'s Source and
-// Sink interfaces; they arrive with the queries and Kafka issues.
-export {}
+// Connectors built on `@weir/core`'s Source and Sink interfaces and nothing else.
+export { consoleSink, type ConsoleSinkOptions } from './console-sink.js'
+export { formatBatch, showString, type FormatOptions } from './console-format.js'
+export { MemorySink, type MemorySinkOptions, type MemoryEpoch } from './memory-sink.js'
+export { fileSource, type FileSourceOptions, type FilePosition } from './file-source.js'
+export { fileSink, type FileSinkOptions } from './file-sink.js'
+export {
+  embeddedTweets,
+  loadTweetTexts,
+  tweetCorpusPath,
+  type EmbeddedTweetsOptions,
+} from './embedded-source.js'

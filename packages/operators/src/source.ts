@@ -16,6 +16,10 @@ import { defineSource, type EventTimeOptions, type Source, type SourceSpec } fro
  * }))
  * ```
  */
-export function source<T>(id: string, from: Source<T>, options: EventTimeOptions<T> = {}): SourceSpec<T> {
+export function source<R, T = R>(
+  id: string,
+  from: Source<R>,
+  options: EventTimeOptions<T, R> & { deadLetters?: boolean } = {},
+): SourceSpec<T> {
   return defineSource(id, from, options)
 }

@@ -6,7 +6,7 @@ import { checkId, type TransformSpec } from './operator.js'
 import { DEAD_LETTER } from './record-function.js'
 
 /** How a source's records are decoded, get their event time, and how its splits make watermarks. */
-export interface EventTimeOptions<T> {
+export interface EventTimeOptions<T, R = any> {
   /**
    * Turns what the connector read (a line, a Kafka value) into the record's value, inside the source
    * instance, so the event time can come from the decoded value and watermarks stay per split. It
@@ -14,7 +14,7 @@ export interface EventTimeOptions<T> {
    * it to `context.deadLetter` if it should be kept; a throw fails the query with an error naming the
    * source and the record. Spark's `from_json` modes are built on it.
    */
-  readonly decode?: (raw: any, context: DecodeContext) => T | undefined | typeof FILTERED
+  readonly decode?: (raw: R, context: DecodeContext) => T | undefined | typeof FILTERED
   /** The event time of a value in ms, or null when it has none (such a record is in no window). */
   readonly timestamp?: (value: T) => number | null
   /**
@@ -50,7 +50,8 @@ export interface SourceSpec<T = unknown> extends EventTimeOptions<T> {
   readonly kind: 'source'
   readonly id: string
   readonly name: string
-  readonly source: Source<T>
+  /** Reads raw values; `decode` (when set) turns them into `T`. */
+  readonly source: Source<unknown>
   /** `['dead-letter']` when the source routes rejected records to a side output. */
   readonly sideOutputs: readonly string[]
 }
@@ -69,10 +70,10 @@ export interface SinkSpec<T = unknown> {
 
 export type NodeSpec = SourceSpec<any> | TransformSpec<any, any> | SinkSpec<any>
 
-export function defineSource<T>(
+export function defineSource<R, T = R>(
   id: string,
-  source: Source<T>,
-  options: EventTimeOptions<T> & { deadLetters?: boolean } = {},
+  source: Source<R>,
+  options: EventTimeOptions<T, R> & { deadLetters?: boolean } = {},
 ): SourceSpec<T> {
   checkId(id, 'source')
   const { watermark } = options

@@ -1,6 +1,6 @@
 import { assertNever } from '../errors.js'
 import type { Partitioner } from '../graph/stream-graph.js'
-import { instanceForKey } from '../keys/key-groups.js'
+import { checkKey, instanceForKey } from '../keys/key-groups.js'
 import { data, type Message, type StreamRecord } from '../messages/messages.js'
 import type { Emitter } from './emitter.js'
 
@@ -44,8 +44,8 @@ export function exchangeWriter(partitioner: Partitioner, channels: readonly Emit
           }
           const parts = split(parallelism)
           for (const r of message.records) {
-            const key = keyOf(r.value)
-            parts[instanceForKey(key, maxParallelism, parallelism)]!.push(keyed(r, key))
+            const record = keyed(r, keyOf(r.value))
+            parts[instanceForKey(record.key, maxParallelism, parallelism)]!.push(record)
           }
           send(parts, channels)
         },
@@ -56,8 +56,13 @@ export function exchangeWriter(partitioner: Partitioner, channels: readonly Emit
   }
 }
 
+/**
+ * A key of undefined is the null key: both mean "no key" and must land on one instance. A key that is
+ * not a primitive is refused: as a Map key it would group by identity, each record alone.
+ */
 function keyed<T>(r: StreamRecord<T>, key: StreamRecord['key']): StreamRecord<T> {
-  return { value: r.value, timestamp: r.timestamp, key, window: r.window }
+  if (typeof key === 'object' || typeof key === 'function' || typeof key === 'symbol') checkKey(key, 'keyBy')
+  return { value: r.value, timestamp: r.timestamp, key: key === undefined ? null : key, window: r.window }
 }
 
 function split(n: number): StreamRecord[][] {

@@ -153,6 +153,7 @@ export class SourceInstance implements InstanceAddress {
         this.wakeCaughtUp()
       } else if (batch === 'idle') {
         this.checkIdle()
+        if (this.reader.splits().length === 0) this.goIdle()
         this.wakeCaughtUp()
       } else {
         this.emitBatch(batch)
@@ -377,8 +378,17 @@ export class SourceInstance implements InstanceAddress {
     if (changed) this.advance()
   }
 
+  /** An instance with nothing to read must not hold the watermark of the others back. */
+  private goIdle(): void {
+    if (this.idle || this.ended) return
+    this.idle = true
+    this.forward(IDLE)
+  }
+
   private finish(): void {
     this.finished = true
+    // An unbounded source read up to its end (availableNow) stays open in time: go idle, not to +∞.
+    if (!this.spec.source.bounded) this.goIdle()
     if (this.spec.source.bounded && this.emitted < Infinity) {
       // A bounded source has read all there is: no earlier event time can follow, every window may close.
       this.emitted = Infinity

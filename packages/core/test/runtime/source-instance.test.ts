@@ -209,12 +209,12 @@ test('moves the watermark of a bounded source to +∞ when it ends, even without
   t.deepEqual(out, [data([rec(ev('a', 100), null)]), watermark(Infinity)])
 })
 
-test('leaves the watermark where it is when an unbounded source ends (availableNow)', async (t) => {
+test('goes idle instead of moving the watermark to +∞ when an unbounded source ends (availableNow)', async (t) => {
   const { out, finished } = await runScript({
     splits: ['p0'],
     steps: [batch('p0', 1, ev('a', 100)), 'end'],
   })
-  t.deepEqual(out, [emitted(ev('a', 100)), watermark(100)])
+  t.deepEqual(out, [emitted(ev('a', 100)), watermark(100), IDLE])
   t.is(finished, 1)
 })
 

@@ -1,0 +1,281 @@
+import { statSync } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import {
+  ConfigError,
+  type Source,
+  type SourceBatch,
+  type SourceReader,
+  type SourceReaderContext,
+} from '@weir/core'
+import { LineReader } from './internal/line-reader.js'
+import { checkOptionNames, checkPositive, checkWholeNumber } from './internal/options.js'
+import { Sleeper } from './internal/sleep.js'
+
+export interface FileSourceOptions {
+  /** Whole files per polled batch: with 1, each file is exactly one batch. Default: batches of `batchSize` lines. */
+  readonly maxFilesPerTrigger?: number
+  /** Non-blank lines per polled batch when `maxFilesPerTrigger` is not set. Default 1000. */
+  readonly batchSize?: number
+  /** How often a directory is listed for new files (or a tailed file read for new lines). Default 500 ms. */
+  readonly pollIntervalMs?: number
+  /** Default: a file is bounded (read to its end), a directory is not (new files are picked up). */
+  readonly bounded?: boolean
+}
+
+/** Where a split resumes: the file it was reading and the index of its next unread line. */
+export interface FilePosition {
+  readonly file: string
+  readonly line: number
+}
+
+/**
+ * Reads JSON-lines text: each value is one raw line (a string; blank lines are skipped). Parsing is the
+ * query's job, so bad JSON never fails the source, and bytes that are not UTF-8 become replacement
+ * characters. Files are streamed in 64 KiB chunks, so a large file is never held in memory.
+ *
+ * - A file is bounded by default: read to its end, then `end` (its watermark goes to +∞). With
+ *   `bounded: false` it is tailed: lines appended later are read, a last line waits for its newline.
+ * - A directory's `.jsonl` files (not those whose names start with `.` or `_`) are read in name order.
+ *   Unbounded by default: it is listed every `pollIntervalMs`, and new files whose names sort after the
+ *   last one read are picked up, so put files in whole (write elsewhere, then rename) and name them so
+ *   that they sort in arrival order (e.g. by time). With `bounded: true`, or the `availableNow`
+ *   trigger, the files present at start are read, then `end`.
+ *
+ * Timestamps and watermarks: the source knows no event times; they come from the parsed rows
+ * (`withWatermark`, or a source node's `timestamp` extractor). A batch never spans two files, and with `maxFilesPerTrigger: 1` a batch is one whole
+ * file, so the watermark moves once per file.
+ *
+ * Parallelism: instance i of p reads the files whose index in name order is i mod p, as one split
+ * `files-i-of-p`; a single file is read by instance 0 (split `files-0`), the others end at once. Its
+ * position, `{ file, line }` (the next unread line), is what a restore resumes from, exactly; a
+ * directory's checkpoint restores only at the parallelism that wrote it.
+ *
+ * @example
+ * ```ts
+ * const tweets = readStream(fileSource('data/tweets/', { maxFilesPerTrigger: 1 }))
+ *   .parse(tweetSchema)
+ *   .withWatermark('creation_time', '1 minute')
+ * ```
+ */
+export function fileSource(path: string, options: FileSourceOptions = {}): Source<string> {
+  checkOptionNames('fileSource', options, ['maxFilesPerTrigger', 'batchSize', 'pollIntervalMs', 'bounded'])
+  if (options.maxFilesPerTrigger !== undefined)
+    checkWholeNumber('fileSource', 'maxFilesPerTrigger', options.maxFilesPerTrigger, 1, 1)
+  if (options.batchSize !== undefined) checkWholeNumber('fileSource', 'batchSize', options.batchSize, 1, 1000)
+  if (options.pollIntervalMs !== undefined)
+    checkPositive('fileSource', 'pollIntervalMs', options.pollIntervalMs, 500)
+  if (options.bounded !== undefined && typeof options.bounded !== 'boolean') {
+    throw new ConfigError(`fileSource: bounded ${String(options.bounded)} must be true or false`)
+  }
+  const full = resolve(path)
+  const source = {
+    name: 'file',
+    /** Names the source in a query's progress, as Spark's does. */
+    description: `FileStreamSource[file:${full}]`,
+    get bounded() {
+      return options.bounded ?? kindOfSync(full) !== 'directory'
+    },
+    createReader: (context: SourceReaderContext) => FileReader.open(full, options, context),
+  }
+  return source
+}
+
+class FileReader implements SourceReader<string> {
+  private queue: string[] = []
+  private current: { readonly name: string; readonly lines: LineReader } | undefined
+  /** Files that sort at or before this one are read (or being read). */
+  private after: string | undefined
+  private resume: FilePosition | undefined
+  private nextListAt = 0
+  private readonly sleeper: Sleeper
+  private readonly batchSize: number
+  private readonly pollIntervalMs: number
+
+  private constructor(
+    private readonly dir: string,
+    /** A directory that is listed for new files; otherwise a single file. */
+    private readonly listed: boolean,
+    private readonly split: string | undefined,
+    /** Reads only what is there now, then ends. */
+    private readonly finite: boolean,
+    /** Files are whole when read (a tailed file is not). */
+    private readonly complete: boolean,
+    private readonly options: FileSourceOptions,
+    private readonly context: SourceReaderContext,
+  ) {
+    this.sleeper = new Sleeper(context.clock)
+    this.batchSize = options.batchSize ?? 1000
+    this.pollIntervalMs = options.pollIntervalMs ?? 500
+  }
+
+  static async open(
+    path: string,
+    options: FileSourceOptions,
+    context: SourceReaderContext,
+  ): Promise<FileReader> {
+    const kind = await kindOf(path)
+    if (kind === undefined || kind === 'other') {
+      throw new ConfigError(
+        `fileSource: no file or directory at ${path}: write the path of a .jsonl file or a directory of them`,
+      )
+    }
+    const { instance, parallelism, availableNow } = context
+    if (kind === 'file') {
+      const bounded = options.bounded ?? true
+      const owned = instance === 0
+      const reader = new FileReader(
+        dirname(path),
+        false,
+        owned ? 'files-0' : undefined,
+        bounded || availableNow,
+        bounded,
+        options,
+        context,
+      )
+      if (owned) {
+        const name = basename(path)
+        reader.queue = [name]
+        const resume = restoredPosition(context, 'files-0')
+        if (resume?.file === name) reader.resume = resume
+      }
+      return reader
+    }
+    checkRestoredParallelism(context)
+    const split = `files-${instance}-of-${parallelism}`
+    const reader = new FileReader(
+      path,
+      true,
+      split,
+      options.bounded === true || availableNow,
+      true,
+      options,
+      context,
+    )
+    reader.resume = restoredPosition(context, split)
+    reader.after = reader.resume?.file
+    await reader.list()
+    return reader
+  }
+
+  async poll(): Promise<SourceBatch<string> | 'idle' | 'end'> {
+    if (this.split === undefined) return 'end'
+    const batch = await this.read()
+    if (batch) return batch
+    if (this.finite) return 'end'
+    if (this.listed && this.context.clock.now() >= this.nextListAt) {
+      await this.list()
+      const found = await this.read()
+      if (found) return found
+    }
+    await this.sleeper.sleep(this.listed ? this.nextListAt - this.context.clock.now() : this.pollIntervalMs)
+    return 'idle'
+  }
+
+  splits(): readonly string[] {
+    return this.split === undefined ? [] : [this.split]
+  }
+
+  async close(): Promise<void> {
+    this.sleeper.close()
+    await this.current?.lines.close()
+  }
+
+  /** The next batch from the files queued, or undefined when nothing more is there now. */
+  private async read(): Promise<SourceBatch<string> | undefined> {
+    const perFile = this.options.maxFilesPerTrigger
+    const values: string[] = []
+    let position: FilePosition | undefined
+    let files = 0
+    for (;;) {
+      if (!this.current && !(await this.openNext())) break
+      const { name, lines } = this.current!
+      const before = lines.lineNumber
+      const taken = await lines.take(perFile === undefined ? this.batchSize - values.length : Infinity)
+      for (const line of taken) values.push(line)
+      if (lines.lineNumber > before || lines.done) position = { file: name, line: lines.lineNumber }
+      if (!lines.done) break
+      this.current = undefined
+      files++
+      if (perFile === undefined || files >= perFile) break
+    }
+    if (position === undefined) return undefined
+    const splitEnded = this.finite && this.current === undefined && this.queue.length === 0
+    return { split: this.split!, values, position, ...(splitEnded ? { splitEnded } : {}) }
+  }
+
+  private async openNext(): Promise<boolean> {
+    const name = this.queue.shift()
+    if (name === undefined) return false
+    const lines = new LineReader(join(this.dir, name), this.complete)
+    this.current = { name, lines }
+    this.after = name
+    if (this.resume?.file === name) await lines.skipTo(this.resume.line)
+    this.resume = undefined
+    return true
+  }
+
+  /** Queues the owned files that sort after the last one opened (or from the restored one on). */
+  private async list(): Promise<void> {
+    this.nextListAt = this.context.clock.now() + this.pollIntervalMs
+    const { instance, parallelism } = this.context
+    const entries = await readdir(this.dir, { withFileTypes: true })
+    const names = entries
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.jsonl') && !/^[._]/.test(e.name))
+      .map((e) => e.name)
+      .sort()
+    const mark = this.after
+    const from = this.resume?.file
+    this.queue = names.filter(
+      (n, i) => i % parallelism === instance && (mark === undefined || n > mark || n === from),
+    )
+  }
+}
+
+function restoredPosition(context: SourceReaderContext, split: string): FilePosition | undefined {
+  const position = context.restored.get(split)
+  if (position === undefined) return undefined
+  const { file, line } = (position ?? {}) as Partial<FilePosition>
+  if (typeof file !== 'string' || !Number.isSafeInteger(line) || line! < 0) {
+    throw new ConfigError(
+      `fileSource '${context.sourceId}': the checkpoint holds ${JSON.stringify(position)} for split '${split}', not a { file, line } position: ` +
+        `was it written by another source? Use a new checkpoint location`,
+    )
+  }
+  return { file, line: line! }
+}
+
+/** Files are dealt to instances by index mod parallelism: a position means nothing at another parallelism. */
+function checkRestoredParallelism(context: SourceReaderContext): void {
+  for (const split of context.restored.keys()) {
+    const written = /^files-\d+-of-(\d+)$/.exec(split)?.[1]
+    if (written !== undefined && Number(written) !== context.parallelism) {
+      throw new ConfigError(
+        `fileSource '${context.sourceId}': the checkpoint read this directory with parallelism ${written}, ` +
+          `this run has ${context.parallelism}: restore it with parallelism ${written} (files are dealt to instances by index)`,
+      )
+    }
+  }
+}
+
+type PathKind = 'file' | 'directory' | 'other' | undefined
+
+async function kindOf(path: string): Promise<PathKind> {
+  try {
+    const stats = await stat(path)
+    return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other'
+  } catch {
+    return undefined
+  }
+}
+
+function kindOfSync(path: string): PathKind {
+  const stats = statSync(path, { throwIfNoEntry: false })
+  return stats === undefined
+    ? undefined
+    : stats.isFile()
+      ? 'file'
+      : stats.isDirectory()
+        ? 'directory'
+        : 'other'
+}
