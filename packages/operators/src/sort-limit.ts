@@ -1,8 +1,11 @@
 import { defineOperator, type StreamRecord, type TransformSpec } from '@weir/core'
 
-/** One sort key: a value taken from the row, ascending unless `descending`. */
+/**
+ * One sort key: a value taken from the row, ascending unless `descending`. Dates sort by time, and a
+ * window (`{ start, end }`) by its start then end, as Spark sorts a window struct.
+ */
 export interface SortKey<T> {
-  readonly by: (row: T) => string | number | boolean | null | undefined
+  readonly by: (row: T) => unknown
   readonly descending?: boolean
 }
 
@@ -42,12 +45,23 @@ export function sortLimit<T>(id: string, options: { orderBy: readonly SortKey<T>
 function comparator<T>(keys: readonly SortKey<T>[]): (a: T, b: T) => number {
   return (a, b) => {
     for (const key of keys) {
-      const x = key.by(a)
-      const y = key.by(b)
-      if (x === y) continue
-      const order = x == null ? -1 : y == null ? 1 : x < y ? -1 : x > y ? 1 : 0
+      const order = compareValues(key.by(a), key.by(b))
       if (order !== 0) return key.descending ? -order : order
     }
     return 0
   }
+}
+
+/** Nulls first; Dates by time; windows (`{ start, end }`) by start, then end; the rest by `<`. */
+function compareValues(x: unknown, y: unknown): number {
+  if (x === y) return 0
+  if (x == null) return y == null ? 0 : -1
+  if (y == null) return 1
+  if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime()
+  if (isWindow(x) && isWindow(y)) return compareValues(x.start, y.start) || compareValues(x.end, y.end)
+  return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0
+}
+
+function isWindow(value: unknown): value is { start: unknown; end: unknown } {
+  return typeof value === 'object' && value !== null && 'start' in value && 'end' in value
 }

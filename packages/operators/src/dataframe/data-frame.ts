@@ -1,5 +1,7 @@
 import { ConfigError, parseDuration, type DecodeContext, type Source } from '@weir/core'
 import type { SortKey } from '../sort-limit.js'
+import { jsonParser, type JsonParserOptions, type ParseMode, type ParsedRow } from '../schema/json-parser.js'
+import type { StructType } from '../schema/types.js'
 import { checkColumn } from './functions.js'
 import { GroupedData, type GroupRow } from './grouped-data.js'
 import type { LogicalPlan, Step, WindowColumn } from './steps.js'
@@ -26,6 +28,25 @@ export type Simplify<T> = { [K in keyof T]: T[K] } & {}
 export class DataFrame<T> {
   /** @internal */
   constructor(readonly plan: LogicalPlan) {}
+
+  /**
+   * Parses each raw value as JSON against a schema (Spark's `from_json(col('value').cast('string'),
+   * schema)`), with Spark's modes: `permissive` (default) keeps a malformed record with null fields and
+   * its text in `_corrupt_record`; `dropMalformed` drops it, counted, to the dead-letter output;
+   * `failFast` fails the query. A Kafka record's `value` is what gets parsed.
+   *
+   * @example
+   * ```ts
+   * readStream(kafkaSource({ subscribe: ['tweets'] })).parse(struct({ creation_time: timestamp(), tweet_text: string() }))
+   * ```
+   */
+  parse<S extends StructType, M extends ParseMode = 'permissive', C extends string = '_corrupt_record'>(
+    schema: S,
+    options: JsonParserOptions<M, C> = {},
+  ): DataFrame<ParsedRow<S, M, C>> {
+    const parser = jsonParser(schema, options)
+    return this.decode('parse', (raw, context) => parser.decode(textOf(raw), context))
+  }
 
   /**
    * Turns each raw value into a row with a decoder that may reject records (a JSON parser with Spark's
@@ -127,6 +148,14 @@ export class DataFrame<T> {
   with<O>(step: Step): DataFrame<O> {
     return new DataFrame<O>({ ...this.plan, steps: [...this.plan.steps, step] })
   }
+}
+
+/** What a parser reads of a raw value: the value itself, or the `value` of a Kafka-like record. */
+function textOf(raw: unknown): string | Uint8Array {
+  if (typeof raw === 'string' || raw instanceof Uint8Array) return raw
+  if (typeof raw === 'object' && raw !== null && 'value' in raw) return textOf((raw as { value: unknown }).value)
+  // A null Kafka value (a tombstone) or anything else: malformed JSON for the parser, handled per mode.
+  return raw === null || raw === undefined ? 'null' : String(raw)
 }
 
 /**

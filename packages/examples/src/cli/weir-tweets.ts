@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  ConfigError,
+  parseDuration,
+  StreamingQueryManager,
+  type Sink,
+  type Source,
+  type StreamingQuery,
+  type StreamingQueryProgress,
+} from '@weir/core'
+import { consoleSink, embeddedTweets, fileSink, fileSource } from '@weir/connectors'
+import type { OutputMode, TriggerOption } from '@weir/operators'
+import { tweets, watermarkedCounts, windowedCounts, wordCounts } from '../tutorial/queries.js'
+import { isMain } from './is-main.js'
+
+const USAGE = `weir-tweets: the Spark Structured Streaming tweet tutorial, in weir
+
+usage: weir-tweets [options]
+
+  --source embedded|file:PATH|kafka   where tweets come from (default embedded: the bundled corpus,
+                                      replayed with event times, some out of order, some late)
+  --brokers LIST --topic NAME          Kafka (with --source kafka); default brokers: $KAFKA_BROKERS
+  --starting-offsets latest|earliest   Kafka starting offsets (default latest, as the tutorial)
+  --query wordcount|windowed|watermarked|all   one, a comma list, or all (default all)
+  --window DURATION --slide DURATION   the sliding window (default '5 minutes', '1 minute')
+  --watermark DURATION                 how late a tweet may be (default '1 minute')
+  --output-mode append|update|complete default: complete for wordcount and windowed, update for watermarked
+  --trigger SPEC                       '5 seconds' (processing time), availableNow, continuous (default '5 seconds')
+  --sink console|jsonl:PATH            console tables (default), or JSON lines under PATH/<query>/
+  --parallelism N                      instances of the source and the aggregation (default 1)
+  --max-files-per-trigger N            with --source file: a directory read N files per epoch
+  --checkpoint DIR                     checkpoint location: DIR/<query>/ (restart resumes there)
+  --duration DURATION                  stop after this long (default: run until Ctrl-C or the end)
+  --rate N --speedup N --seed N        embedded source: tweets per second, event-time speed, seed
+  --num-rows N --no-truncate           console: rows shown per batch, full cell contents
+  --progress                           print one line of progress per epoch to stderr
+  -h, --help
+
+With --trigger availableNow it reads what is there, processes it, and exits 0.`
+
+const QUERIES = ['wordcount', 'windowed', 'watermarked'] as const
+type QueryName = (typeof QUERIES)[number]
+const NAMES: Record<QueryName, string> = { wordcount: 'word_counts', windowed: 'windowed_counts', watermarked: 'watermarked_counts' }
+
+export interface CliIo {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  /** Resolves when the user asks to stop (Ctrl-C); the default listens to SIGINT and SIGTERM. */
+  readonly interrupted?: Promise<void>
+}
+
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        source: { type: 'string', default: 'embedded' },
+        brokers: { type: 'string' },
+        topic: { type: 'string', default: 'tweets' },
+        'starting-offsets': { type: 'string', default: 'latest' },
+        query: { type: 'string', default: 'all' },
+        window: { type: 'string', default: '5 minutes' },
+        slide: { type: 'string', default: '1 minute' },
+        watermark: { type: 'string', default: '1 minute' },
+        'output-mode': { type: 'string' },
+        trigger: { type: 'string', default: '5 seconds' },
+        sink: { type: 'string', default: 'console' },
+        parallelism: { type: 'string', default: '1' },
+        'max-files-per-trigger': { type: 'string' },
+        checkpoint: { type: 'string' },
+        duration: { type: 'string' },
+        rate: { type: 'string' },
+        speedup: { type: 'string' },
+        seed: { type: 'string' },
+        'num-rows': { type: 'string', default: '20' },
+        'no-truncate': { type: 'boolean', default: false },
+        progress: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }))
+  } catch (error) {
+    io.err(`weir-tweets: ${(error as Error).message}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (values.help) {
+    io.out(USAGE + '\n')
+    return 0
+  }
+  try {
+    const selected: QueryName[] = values.query === 'all' ? [...QUERIES] : values.query.split(',').map(checkQuery)
+    const trigger = parseTrigger(values.trigger)
+    const parallelism = wholeNumber(values.parallelism, '--parallelism')
+    const start = Date.now()
+    const manager = new StreamingQueryManager()
+    const queries: StreamingQuery[] = []
+    for (const name of selected) {
+      const source = await makeSource(values, start)
+      const input = tweets(source)
+      const outputMode = (values['output-mode'] ?? (name === 'watermarked' ? 'update' : 'complete')) as OutputMode
+      const windows = { window: values.window, slide: values.slide }
+      const frame =
+        name === 'wordcount'
+          ? wordCounts(input)
+          : name === 'windowed'
+            ? windowedCounts(input, windows)
+            : watermarkedCounts(input, { ...windows, watermark: values.watermark })
+      const query = await frame
+        .writeStream({
+          sink: makeSink(values, NAMES[name], io, selected.length > 1) as Sink<any>,
+          outputMode,
+          trigger,
+          queryName: NAMES[name],
+          checkpointLocation: values.checkpoint === undefined ? undefined : join(values.checkpoint, NAMES[name]),
+          parallelism,
+          manager,
+        })
+        .start()
+      queries.push(query)
+    }
+    if (values.progress) {
+      manager.addListener({ onQueryProgress: ({ progress }) => io.err(progressLine(progress) + '\n') })
+    }
+    const duration = values.duration === undefined ? undefined : parseDuration(values.duration, '--duration')
+    const stopAll = async () => {
+      await Promise.all(queries.map((q) => q.stop()))
+    }
+    const timer = duration === undefined ? undefined : setTimeout(() => void stopAll(), duration)
+    void io.interrupted?.then(stopAll)
+    const results = await Promise.allSettled(queries.map((q) => q.awaitTermination()))
+    clearTimeout(timer)
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) {
+      io.err(`weir-tweets: ${(failed.reason as Error).message}\n`)
+      return 1
+    }
+    return 0
+  } catch (error) {
+    io.err(`weir-tweets: ${(error as Error).message}\n`)
+    return error instanceof ConfigError ? 2 : 1
+  }
+}
+
+async function makeSource(values: Record<string, string | boolean | undefined>, start: number): Promise<Source<unknown>> {
+  const spec = String(values.source)
+  if (spec === 'embedded') {
+    return embeddedTweets({
+      start,
+      rate: optionalNumber(values.rate, '--rate') ?? 200,
+      speedup: optionalNumber(values.speedup, '--speedup') ?? 1,
+      seed: optionalNumber(values.seed, '--seed') ?? 42,
+    }) as Source<unknown>
+  }
+  if (spec.startsWith('file:')) {
+    const maxFiles = optionalNumber(values['max-files-per-trigger'], '--max-files-per-trigger')
+    return fileSource(spec.slice('file:'.length), maxFiles === undefined ? {} : { maxFilesPerTrigger: maxFiles }) as Source<unknown>
+  }
+  if (spec === 'kafka') {
+    const brokers = String(values.brokers ?? process.env.KAFKA_BROKERS ?? '')
+    if (!brokers) throw new ConfigError('--source kafka needs --brokers host:port[,host:port] (or KAFKA_BROKERS)')
+    const connectors = (await import('@weir/connectors')) as Record<string, unknown>
+    const kafkaSource = connectors.kafkaSource as ((options: Record<string, unknown>) => Source<unknown>) | undefined
+    if (!kafkaSource) throw new ConfigError('this build of @weir/connectors has no Kafka source')
+    return kafkaSource({
+      brokers: brokers.split(','),
+      subscribe: [String(values.topic)],
+      startingOffsets: String(values['starting-offsets']),
+    })
+  }
+  throw new ConfigError(`--source ${spec} is not a source: write embedded, file:PATH or kafka`)
+}
+
+function makeSink(
+  values: Record<string, string | boolean | undefined>,
+  queryName: string,
+  io: CliIo,
+  label: boolean,
+): Sink<unknown> {
+  const spec = String(values.sink)
+  if (spec === 'console') {
+    return consoleSink({
+      numRows: wholeNumber(String(values['num-rows']), '--num-rows'),
+      truncate: !values['no-truncate'],
+      // With several queries on one console, say whose batch each table is.
+      write: label ? (text) => io.out(`${queryName}\n${text}`) : io.out,
+    })
+  }
+  if (spec.startsWith('jsonl:')) return fileSink(join(spec.slice('jsonl:'.length), queryName))
+  throw new ConfigError(`--sink ${spec} is not a sink: write console or jsonl:PATH`)
+}
+
+export function parseTrigger(spec: string): TriggerOption {
+  if (spec === 'availableNow') return { availableNow: true }
+  if (spec === 'continuous') return { continuous: '1 second' }
+  const interval = spec.startsWith('processingTime:') ? spec.slice('processingTime:'.length) : spec
+  return { processingTime: parseDuration(interval, '--trigger') }
+}
+
+function checkQuery(query: string | undefined): QueryName {
+  if (QUERIES.includes(query as QueryName)) return query as QueryName
+  throw new ConfigError(`--query ${query} is not a query: write wordcount, windowed, watermarked or all`)
+}
+
+function wholeNumber(text: string, what: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what} ${text} is not a whole number >= 1, e.g. ${what} 2`)
+  return n
+}
+
+function optionalNumber(text: string | boolean | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined
+  const n = Number(text)
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${what} ${String(text)} is not a number >= 0`)
+  return n
+}
+
+/** One line per epoch: `word_counts batch 3: 1200 rows in (240/s), watermark 10:04:00, 3 late, state 12 rows`. */
+export function progressLine(p: StreamingQueryProgress): string {
+  const state = p.stateOperators[0]
+  const parts = [`${p.name ?? p.id} batch ${p.batchId}: ${p.numInputRows} rows in (${p.inputRowsPerSecond}/s)`]
+  if (p.eventTime.watermark) parts.push(`watermark ${p.eventTime.watermark.slice(11, 19)}`, `${state?.numRowsDroppedByWatermark ?? 0} late dropped`)
+  if (state) parts.push(`state ${state.numRowsTotal} rows`)
+  const rejected = Object.entries(p.rejectedRows).filter(([k]) => k !== 'numRowsDroppedByWatermark')
+  if (rejected.length) parts.push(rejected.map(([k, v]) => `${k} ${v}`).join(', '))
+  return parts.join(', ')
+}
+
+function defaultIo(): CliIo {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    interrupted: new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve())
+      process.once('SIGTERM', () => resolve())
+    }),
+  }
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`weir-tweets: ${(error as Error).message}`)
+      process.exit(1)
+    },
+  )
+}
