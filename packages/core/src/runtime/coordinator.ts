@@ -30,11 +30,7 @@ export interface SourceEpochReport {
   readonly info: SourceEpochInfo
 }
 
-/** What the sources said when a barrier was injected into them. */
-export interface Injection {
-  readonly watermark: number
-  readonly sources: readonly SourceEpochReport[]
-}
+
 
 export interface CoordinatorOptions {
   readonly clock: Clock
@@ -43,8 +39,8 @@ export interface CoordinatorOptions {
   readonly stateBackend: StateBackend | undefined
   readonly maxParallelism: number
   readonly nodes: readonly { readonly id: string; readonly name: string; readonly parallelism: number }[]
-  /** Injects a barrier into every source instance; returns what they read in the epoch. */
-  readonly injectIntoSources: (barrier: BarrierMessage) => Injection
+  /** Injects a barrier into every source instance (each reports what it read when it acknowledges). */
+  readonly injectIntoSources: (barrier: BarrierMessage) => void
   /** Commits an epoch in every sink, once its checkpoint (if any) is durable. */
   readonly commitSinks: (epoch: number) => Promise<void>
   readonly onEpoch: (report: EpochReport) => void
@@ -54,7 +50,7 @@ export interface CoordinatorOptions {
 interface PendingEpoch {
   readonly barrier: BarrierMessage
   readonly triggeredAt: number
-  injection: Injection
+  readonly sources: SourceEpochReport[]
   outputRows: number
   readonly snapshots: Map<string, (OperatorSnapshot | undefined)[]>
   acks: number
@@ -99,13 +95,13 @@ export class Coordinator {
     const entry: PendingEpoch = {
       barrier: message,
       triggeredAt: this.options.clock.now(),
-      injection: { watermark: -Infinity, sources: [] },
+      sources: [],
       outputRows: 0,
       snapshots: new Map(),
       acks: 0,
     }
     this.pending.set(epoch, entry)
-    entry.injection = this.options.injectIntoSources(message)
+    this.options.injectIntoSources(message)
     return epoch
   }
 
@@ -117,7 +113,7 @@ export class Coordinator {
     address: InstanceAddress,
     message: BarrierMessage,
     snapshot: OperatorSnapshot | undefined,
-    outputRows = 0,
+    extra: { readonly outputRows?: number; readonly source?: SourceEpochInfo } = {},
   ): void {
     const entry = this.pending.get(message.epoch)
     if (!entry) throw new ProtocolError(`'${address.nodeId}' #${address.instance} acknowledged unknown epoch ${message.epoch}`)
@@ -127,7 +123,8 @@ export class Coordinator {
       if (!list) entry.snapshots.set(address.nodeId, (list = new Array<OperatorSnapshot | undefined>(node.parallelism).fill(undefined)))
       list[address.instance] = snapshot
     }
-    entry.outputRows += outputRows
+    entry.outputRows += extra.outputRows ?? 0
+    if (extra.source) entry.sources.push({ nodeId: address.nodeId, instance: address.instance, info: extra.source })
     entry.acks++
     if (entry.acks === this.expectedAcks) this.complete(message.epoch, entry)
   }
@@ -148,11 +145,11 @@ export class Coordinator {
         this.options.onEpoch({
           epoch,
           checkpointed: entry.barrier.checkpoint,
-          numInputRows: entry.injection.sources.reduce((sum, s) => sum + s.info.numInputRows, 0),
+          numInputRows: entry.sources.reduce((sum, s) => sum + s.info.numInputRows, 0),
           triggeredAt: entry.triggeredAt,
           completedAt,
-          watermark: entry.injection.watermark,
-          sources: entry.injection.sources,
+          watermark: watermarkOf(entry),
+          sources: entry.sources,
           numOutputRows: entry.outputRows,
         })
       } catch (error) {
@@ -170,6 +167,11 @@ export class Coordinator {
         instances: entry.snapshots.get(node.id) ?? new Array(node.parallelism).fill(undefined),
       }
     }
-    return { epoch, maxParallelism: this.options.maxParallelism, watermark: entry.injection.watermark, nodes }
+    return { epoch, maxParallelism: this.options.maxParallelism, watermark: watermarkOf(entry), nodes }
   }
+}
+
+/** The query's watermark at an epoch's end: the minimum over its source instances. */
+function watermarkOf(entry: PendingEpoch): number {
+  return entry.sources.length === 0 ? -Infinity : Math.min(...entry.sources.map((s) => s.info.watermark))
 }

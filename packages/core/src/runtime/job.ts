@@ -10,13 +10,13 @@ import type { BarrierMessage, Message } from '../messages/messages.js'
 import type { Checkpoint, StateBackend } from '../state/checkpoint.js'
 import { systemClock, type Clock } from '../time/clock.js'
 import { Backpressure } from './backpressure.js'
-import { Coordinator, type EpochReport, type Injection } from './coordinator.js'
+import { Coordinator, type EpochReport } from './coordinator.js'
 import type { Emitter } from './emitter.js'
 import { exchangeWriter } from './exchange.js'
 import { InputGate } from './input-gate.js'
 import { fanOut, OperatorInstance, type InstanceAddress } from './operator-instance.js'
 import { SinkInstance } from './sink-instance.js'
-import { sourceFailure, SourceInstance } from './source-instance.js'
+import { sourceFailure, SourceInstance, type SourceEpochInfo } from './source-instance.js'
 import { validateTrigger, type Trigger } from './trigger.js'
 
 export interface JobOptions {
@@ -257,7 +257,10 @@ export class Job {
   private async wire(firstEpoch: number, checkpoint: Checkpoint | undefined, readers: Map<string, SourceReader<unknown>[]>) {
     const instances = new Map<string, Emitter[]>()
     const gateOf = new Map<string, { gate: InputGate; index: Map<string, number> }>()
-    const listener = { onBarrier: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined) => this.acknowledge(a, b, s) }
+    const listener = {
+      onBarrier: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined, source?: SourceEpochInfo) =>
+        this.acknowledge(a, b, s, { source }),
+    }
     for (const node of [...this.plan.nodes].reverse()) {
       const list: Emitter[] = []
       for (let i = 0; i < node.parallelism; i++) {
@@ -309,7 +312,7 @@ export class Job {
               i,
               writer,
               {
-                onPrepared: (s, b, rows) => this.acknowledge(s, b, undefined, rows),
+                onPrepared: (s, b, rows) => this.acknowledge(s, b, undefined, { outputRows: rows }),
                 onEnd: () => this.sinkEnded(),
                 onError: (e) => this.fail(e),
               },
@@ -384,21 +387,18 @@ export class Job {
     }
   }
 
-  private injectIntoSources(barrier: BarrierMessage): Injection {
-    const sources = this.sources.map((s) => ({ nodeId: s.nodeId, instance: s.instance, info: s.epochInfo() }))
-    const watermark = this.watermark
+  private injectIntoSources(barrier: BarrierMessage): void {
     for (const source of this.sources) source.injectBarrier(barrier)
-    return { watermark, sources }
   }
 
   private acknowledge(
     address: InstanceAddress,
     barrier: BarrierMessage,
     snapshot: OperatorSnapshot | undefined,
-    outputRows?: number,
+    extra?: { outputRows?: number; source?: SourceEpochInfo },
   ): void {
     if (this.jobState === 'failed') return
-    this.coordinator.acknowledge(address, barrier, snapshot, outputRows)
+    this.coordinator.acknowledge(address, barrier, snapshot, extra)
   }
 
   private epochDone(report: EpochReport): void {

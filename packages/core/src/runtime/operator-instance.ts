@@ -5,11 +5,18 @@ import { Counters } from '../metrics/counters.js'
 import { data, type BarrierMessage, type Message, type StreamRecord } from '../messages/messages.js'
 import type { Clock } from '../time/clock.js'
 import type { Emitter } from './emitter.js'
+import type { SourceEpochInfo } from './source-instance.js'
 
 /** Where an instance reports what it saw at a barrier. */
 export interface BarrierListener {
   /** The instance passed barrier `epoch`; `snapshot` is its state when the barrier asked for one. */
-  onBarrier(instance: InstanceAddress, barrier: BarrierMessage, snapshot: OperatorSnapshot | undefined): void
+  onBarrier(
+    instance: InstanceAddress,
+    barrier: BarrierMessage,
+    snapshot: OperatorSnapshot | undefined,
+    /** From a source instance: what it read in the epoch that ends here. */
+    source?: SourceEpochInfo,
+  ): void
 }
 
 export interface InstanceAddress {

@@ -21,6 +21,8 @@ interface SplitState {
 
 /** What a source instance read in one epoch, for progress reports. */
 export interface SourceEpochInfo {
+  /** The instance's watermark when the epoch ended. */
+  readonly watermark: number
   readonly numInputRows: number
   readonly eventTime: { readonly min: number; readonly max: number; readonly sum: number; readonly count: number } | undefined
   readonly startPositions: SourcePositions
@@ -121,6 +123,7 @@ export class SourceInstance implements InstanceAddress {
   epochInfo(): SourceEpochInfo {
     const { min, max, sum, count } = this.epochTimes
     return {
+      watermark: this.emitted,
       numInputRows: this.epochRows,
       eventTime: count === 0 ? undefined : { min, max, sum, count },
       startPositions: this.epochStartPositions,
@@ -180,11 +183,12 @@ export class SourceInstance implements InstanceAddress {
   injectBarrier(barrier: BarrierMessage): void {
     if (this.ended) return
     const snapshot: OperatorSnapshot | undefined = barrier.checkpoint ? { union: this.positions() } : undefined
+    const info = this.epochInfo()
     this.epochRows = 0
     this.epochTimes = { min: Infinity, max: -Infinity, sum: 0, count: 0 }
-    this.epochStartPositions = this.positions()
+    this.epochStartPositions = info.endPositions
     this.epoch = barrier.epoch + 1
-    this.hooks.onBarrier(this, barrier, snapshot)
+    this.hooks.onBarrier(this, barrier, snapshot, info)
     this.forward(barrier)
   }
 
