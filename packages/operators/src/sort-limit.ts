@@ -52,14 +52,34 @@ function comparator<T>(keys: readonly SortKey<T>[]): (a: T, b: T) => number {
   }
 }
 
-/** Nulls first; Dates by time; windows (`{ start, end }`) by start, then end; the rest by `<`. */
+/** Nulls first; strings by code point; Dates by time; windows (`{ start, end }`) by start, then end; the rest by `<`. */
 function compareValues(x: unknown, y: unknown): number {
   if (x === y) return 0
   if (x == null) return y == null ? 0 : -1
   if (y == null) return 1
+  if (typeof x === 'string' && typeof y === 'string') return compareStrings(x, y)
   if (x instanceof Date && y instanceof Date) return x.getTime() - y.getTime()
   if (isWindow(x) && isWindow(y)) return compareValues(x.start, y.start) || compareValues(x.end, y.end)
   return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0
+}
+
+/**
+ * Spark's string order: by UTF-8 bytes, which is code point order. `<` compares UTF-16 code units, which
+ * puts a character above U+FFFF (a surrogate pair, D800–DFFF) before U+E000–U+FFFF: '😀' < '！'.
+ */
+function compareStrings(x: string, y: string): number {
+  const n = Math.min(x.length, y.length)
+  for (let i = 0; i < n; i++) {
+    const a = x.charCodeAt(i)
+    const b = y.charCodeAt(i)
+    if (a !== b) return codePointRank(a) - codePointRank(b)
+  }
+  return x.length - y.length
+}
+
+/** A code unit's place in code point order: surrogates move past U+E000–U+FFFF. */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit
 }
 
 function isWindow(value: unknown): value is { start: unknown; end: unknown } {

@@ -113,8 +113,9 @@ export class DataFrame<T> {
   }
 
   /** Groups by columns, and optionally first by an event-time window: `groupBy(window('t', '5 minutes'), 'word')`. */
-  groupBy<K extends keyof T & string>(...keys: K[]): GroupedData<T, GroupRow<T, K, false>>
-  groupBy<K extends keyof T & string>(window: WindowColumn<keyof T & string>, ...keys: K[]): GroupedData<T, GroupRow<T, K, true>>
+  // K defaults to never: without key columns, TypeScript would otherwise infer every column as a key.
+  groupBy<K extends keyof T & string = never>(...keys: K[]): GroupedData<T, GroupRow<T, K, false>>
+  groupBy<K extends keyof T & string = never>(window: WindowColumn<keyof T & string>, ...keys: K[]): GroupedData<T, GroupRow<T, K, true>>
   groupBy(...keys: (string | WindowColumn)[]): GroupedData<T, any> {
     const [first, ...rest] = keys
     const window = typeof first === 'object' ? first : undefined
