@@ -3,6 +3,7 @@ import {
   DEAD_LETTER,
   defineOperator,
   eachRecord,
+  FILTERED,
   type DeadLetter,
   type DecodeContext,
   type StreamRecord,
@@ -61,7 +62,7 @@ export function parse<
           eachRecord(context, records, 'fail', out, (r) => {
             current = r
             const value = decode(r.value, decodeContext)
-            if (value !== undefined)
+            if (value !== undefined && value !== FILTERED)
               result.push({ value, timestamp: r.timestamp, key: r.key, window: r.window })
           })
         } finally {

@@ -1,4 +1,4 @@
-import { ConfigError, parseDuration, type DecodeContext, type Source } from '@weir/core'
+import { ConfigError, parseDuration, type DecodeContext, type FILTERED, type Source } from '@weir/core'
 import type { SortKey } from '../sort-limit.js'
 import { jsonParser, type JsonParserOptions, type ParseMode, type ParsedRow } from '../schema/json-parser.js'
 import type { StructType } from '../schema/types.js'
@@ -50,9 +50,10 @@ export class DataFrame<T> {
 
   /**
    * Turns each raw value into a row with a decoder that may reject records (a JSON parser with Spark's
-   * modes is the usual one): `decode` returns the row, or undefined to drop it (counted).
+   * modes is the usual one): `decode` returns the row, undefined to reject it (counted), or `FILTERED`
+   * to skip it (a blank line).
    */
-  decode<O>(name: string, decode: (raw: T, context: DecodeContext) => O | undefined): DataFrame<O> {
+  decode<O>(name: string, decode: (raw: T, context: DecodeContext) => O | undefined | typeof FILTERED): DataFrame<O> {
     return this.with({ kind: 'decode', name, fn: decode })
   }
 

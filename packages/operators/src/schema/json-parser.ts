@@ -1,4 +1,4 @@
-import { ConfigError, messageOf, preview, WeirError, type DecodeContext } from '@weir/core'
+import { ConfigError, FILTERED, messageOf, preview, WeirError, type DecodeContext } from '@weir/core'
 import { compileFields } from './compile.js'
 import { INVALID, isJsonObject, ownValue } from './converters.js'
 import { describeJson, explainField } from './explain.js'
@@ -54,11 +54,12 @@ export type ParsedRow<
 /** A schema compiled into a decoder: see `jsonParser`. */
 export interface JsonParser<R> {
   /**
-   * One record's text (or UTF-8 bytes) to a row, or undefined when the record is dropped: a blank text
-   * (as Spark skips blank lines) or, in `dropMalformed` mode, a malformed record. A function, not a
+   * One record's text (or UTF-8 bytes) to a row; undefined when a malformed record is dropped
+   * (`dropMalformed`); `FILTERED` for a blank text, skipped as Spark skips blank lines, and not a
+   * rejection. A function, not a
    * method: pass it as it is to a source's `decode`.
    */
-  readonly decode: (raw: string | Uint8Array, context?: DecodeContext) => R | undefined
+  readonly decode: (raw: string | Uint8Array, context?: DecodeContext) => R | undefined | typeof FILTERED
 }
 
 const MODES: readonly string[] = ['permissive', 'dropMalformed', 'failFast']
@@ -127,11 +128,11 @@ export function jsonParser<
     return explainField(schema.fields[name], ownValue(json, name), Object.hasOwn(json, name), name)!
   }
 
-  const decode = (raw: string | Uint8Array, context?: DecodeContext): Record<string, unknown> | undefined => {
+  const decode = (raw: string | Uint8Array, context?: DecodeContext): Record<string, unknown> | undefined | typeof FILTERED => {
     const text = textOf(raw)
     if (text === undefined) {
       context?.counters.add('numBlankRecords')
-      return undefined
+      return FILTERED
     }
     let json: unknown
     try {

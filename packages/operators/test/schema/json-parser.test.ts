@@ -1,5 +1,5 @@
 import test from 'ava'
-import { ConfigError, Counters, preview, WeirError, type DecodeContext } from '@weir/core'
+import { ConfigError, Counters, FILTERED, preview, WeirError, type DecodeContext } from '@weir/core'
 import {
   array,
   boolean,
@@ -19,6 +19,12 @@ import { INVALID } from '../../src/schema/converters.js'
 
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false
 function expectType<T extends true>(_check: T): void {}
+
+/** The row a decode made: fails on a dropped (undefined) or skipped (FILTERED) record. */
+function rowOf<R>(decoded: R | undefined | typeof FILTERED): R {
+  if (decoded === undefined || decoded === FILTERED) throw new Error(`expected a row, got ${String(decoded)}`)
+  return decoded
+}
 
 const schema = struct({
   creation_time: timestamp(),
@@ -271,7 +277,7 @@ for (const mode of modes) {
     const results = ['', '  \r\n\t', Buffer.alloc(0), null as unknown as string].map((raw) =>
       decode(raw, context),
     )
-    t.deepEqual(results, [undefined, undefined, undefined, undefined])
+    t.deepEqual(results, [FILTERED, FILTERED, FILTERED, FILTERED])
     t.deepEqual(context.counters.toJSON(), { numBlankRecords: 4 })
     t.deepEqual(context.letters, [])
   })
@@ -279,9 +285,7 @@ for (const mode of modes) {
 
 test('pollutes neither Object.prototype nor the row through a __proto__ key', (t) => {
   const withProto = struct({ tweet_text: string(), polluted: long() })
-  const row = jsonParser(withProto).decode(
-    '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}',
-  )!
+  const row = rowOf(jsonParser(withProto).decode('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}'))
   t.is(Object.getPrototypeOf(row), Object.prototype)
   t.false('polluted' in Object.prototype)
   t.false('x' in Object.prototype)
@@ -318,7 +322,7 @@ test('counts nothing without a context', (t) => {
 
 test('names the corrupt-record column as told', (t) => {
   const parser = jsonParser(struct({ text: string() }), { columnNameOfCorruptRecord: 'bad' })
-  const row = parser.decode('{"text":1}')!
+  const row = rowOf(parser.decode('{"text":1}'))
   t.deepEqual(row, { text: null, bad: '{"text":1}' })
   if (row.bad === null) expectType<Equal<typeof row.text, string | null>>(true)
 })
@@ -332,7 +336,7 @@ test('types permissive rows honestly: a parsed row has the schema types, a malfo
     >
   >(true)
   expectType<Equal<ParsedRow<typeof strict, 'dropMalformed'>, { id: number }>>(true)
-  const row = jsonParser(strict).decode('{"id":1}')!
+  const row = rowOf(jsonParser(strict).decode('{"id":1}'))
   if (row._corrupt_record === null) {
     const id: number = row.id
     t.is(id, 1)
