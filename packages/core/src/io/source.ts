@@ -72,5 +72,12 @@ export interface SourceReader<T> {
    * result; a rejection is ignored (the reader reports its own failures).
    */
   commit?(positions: ReadonlyMap<string, unknown>, epoch: number): void | Promise<void>
+  /**
+   * Optional: how many records each split the reader owns has between its position and its end now,
+   * where the source knows it (a Kafka partition's high watermark minus the position): its lag, shown
+   * by metrics. Called about once a second, never per record: it must return what the reader already
+   * knows, without I/O.
+   */
+  lag?(): ReadonlyMap<string, number>
   close(): Promise<void>
 }

@@ -9,6 +9,9 @@ import { keyGroupRange } from '../keys/key-groups.js'
 import type { BarrierMessage, Message } from '../messages/messages.js'
 import type { Checkpoint, StateBackend } from '../state/checkpoint.js'
 import { systemClock, type Clock } from '../time/clock.js'
+import { BusyTime } from '../metrics/busy-time.js'
+import type { EpochSummary, JobMetrics } from '../metrics/job-metrics.js'
+import { snapshotJob } from '../metrics/job-snapshot.js'
 import { Backpressure } from './backpressure.js'
 import { Coordinator, type EpochReport } from './coordinator.js'
 import type { Emitter } from './emitter.js'
@@ -33,6 +36,12 @@ export interface JobOptions {
   readonly idleEpochDelayMs?: number
   /** The id of the streaming query this job runs, handed to sink writers. */
   readonly queryId?: string
+  /**
+   * Measure each instance's busy time and the time sources wait for room (default true). Counters,
+   * watermarks and queue lengths are kept either way: progress is built from them. Off only to
+   * measure what the timing costs.
+   */
+  readonly metrics?: boolean
 }
 
 export type JobState = 'running' | 'stopping' | 'finished' | 'failed'
@@ -73,6 +82,11 @@ export class Job {
   private finishing: Promise<void> | undefined
   private readonly idleEpochDelayMs: number
   private readonly queryId: string | undefined
+  private readonly busyTime: BusyTime | undefined
+  private readonly recentEpochs: EpochSummary[] = []
+  private epochsCompleted = 0
+  /** Bytes of each node's last snapshot, per instance, when the state backend reports them. */
+  private readonly stateBytes = new Map<string, readonly number[]>()
 
   private constructor(graph: StreamGraph, options: JobOptions) {
     this.plan = buildPhysicalPlan(graph)
@@ -80,6 +94,7 @@ export class Job {
     this.trigger = validateTrigger(options.trigger ?? { kind: 'processingTime', intervalMs: 0 })
     this.idleEpochDelayMs = options.idleEpochDelayMs ?? 100
     this.queryId = options.queryId
+    this.busyTime = options.metrics === false ? undefined : new BusyTime()
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve
       this.rejectDone = reject
@@ -177,6 +192,27 @@ export class Job {
   /** The watermark of each source instance; the query's watermark is their minimum. */
   get watermark(): number {
     return Math.min(...this.sources.map((s) => s.watermark))
+  }
+
+  /**
+   * A snapshot of every instance's metrics (counters, watermark, busy time, queue fill, state size),
+   * every split's position, the last epochs and the physical graph. Cheap: it reads what the runtime
+   * keeps anyway; call it as often as once a second.
+   */
+  metrics(): JobMetrics {
+    return snapshotJob({
+      takenAt: this.clock.now(),
+      state: this.jobState,
+      plan: this.plan,
+      sources: this.sources,
+      operators: this.operators,
+      sinks: this.sinks,
+      watermark: this.watermark,
+      backpressured: this.backpressure.pressured,
+      timed: this.busyTime !== undefined,
+      stateBytes: this.stateBytes,
+      epochs: { current: this.coordinator.epoch, completed: this.epochsCompleted, inFlight: this.coordinator.inFlight, recent: [...this.recentEpochs] },
+    })
   }
 
   /** Whether a bounded queue is full and the sources are held back now. */
@@ -281,6 +317,7 @@ export class Job {
               restored: restoredPositions(checkpoint, node.id),
               firstEpoch,
               restoredWatermark: checkpoint?.watermark,
+              busyTime: this.busyTime,
             })
             this.sources.push(source)
             instance = { process: () => undefined }
@@ -289,7 +326,7 @@ export class Job {
           case 'transform': {
             const operator = new OperatorInstance(
               node.spec,
-              { instance: i, parallelism: node.parallelism, maxParallelism: this.plan.maxParallelism, keyGroups: range, clock: this.clock, firstEpoch },
+              { instance: i, parallelism: node.parallelism, maxParallelism: this.plan.maxParallelism, keyGroups: range, clock: this.clock, firstEpoch, busyTime: this.busyTime },
               outputs,
               listener,
               resumeOf(checkpoint, node.id, range, firstEpoch),
@@ -318,6 +355,7 @@ export class Job {
               },
               this.backpressure,
               firstEpoch,
+              { timed: this.busyTime !== undefined },
             )
             this.sinks.push(sink)
             instance = sink
@@ -402,6 +440,20 @@ export class Job {
   }
 
   private epochDone(report: EpochReport): void {
+    this.epochsCompleted++
+    this.recentEpochs.push({
+      epoch: report.epoch,
+      triggeredAt: report.triggeredAt,
+      completedAt: report.committedAt,
+      durationMs: Math.max(0, report.committedAt - report.triggeredAt),
+      snapshotMs: report.snapshotMs,
+      checkpointed: report.checkpointed,
+      numInputRows: report.numInputRows,
+      numOutputRows: report.numOutputRows,
+      watermark: report.watermark,
+    })
+    if (this.recentEpochs.length > 30) this.recentEpochs.shift()
+    for (const [nodeId, bytes] of Object.entries(report.stateBytes ?? {})) this.stateBytes.set(nodeId, bytes)
     for (const listener of [...this.epochListeners]) {
       try {
         listener(report)
@@ -508,7 +560,12 @@ export class Job {
     this.timer = undefined
     for (const source of this.sources) source.abort()
     this.backpressure.releaseAll()
-    void Promise.all(this.sources.map((s) => s.close().catch(() => undefined))).then(() => this.rejectDone(error))
+    // Release what the readers and writers hold (sockets, files) so the process can exit; staged epochs
+    // stay for the next run to finish or replay.
+    void Promise.all([
+      ...this.sources.map((s) => s.close().catch(() => undefined)),
+      ...this.sinks.map((s) => s.abort()),
+    ]).then(() => this.rejectDone(error))
   }
 }
 

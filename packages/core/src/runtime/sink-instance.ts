@@ -1,6 +1,7 @@
 import { assertNever, WeirError } from '../errors.js'
 import type { SinkSpec } from '../graph/specs.js'
 import type { SinkWriter } from '../io/sink.js'
+import { performance } from 'node:perf_hooks'
 import { Counters } from '../metrics/counters.js'
 import type { BarrierMessage, Message } from '../messages/messages.js'
 import type { Backpressure } from './backpressure.js'
@@ -24,6 +25,11 @@ export interface SinkInstanceHooks {
 export class SinkInstance implements Emitter, InstanceAddress {
   readonly nodeId: string
   readonly counters = new Counters()
+  /** Ms the writer spent in write, prepare and commit calls, awaits included (0 when not measured). */
+  busyMs = 0
+  private currentWatermark = -Infinity
+  /** Whether busy time is measured. */
+  private readonly timed: boolean
   private queue: Promise<void> = Promise.resolve()
   private pendingRows = 0
   private epoch: number
@@ -37,7 +43,9 @@ export class SinkInstance implements Emitter, InstanceAddress {
     private readonly hooks: SinkInstanceHooks,
     private readonly backpressure: Backpressure,
     firstEpoch: number,
+    options: { readonly timed?: boolean } = {},
   ) {
+    this.timed = options.timed ?? false
     this.nodeId = spec.id
     this.epoch = firstEpoch
   }
@@ -47,16 +55,28 @@ export class SinkInstance implements Emitter, InstanceAddress {
     return this.pendingRows
   }
 
+  /** Queued rows over the capacity: 1 or more means full, and the sources are held back. */
+  get queueFill(): number {
+    return this.pendingRows / this.spec.capacity
+  }
+
+  /** The watermark that reached the sink: -Infinity before any, +Infinity after End. */
+  get watermark(): number {
+    return this.currentWatermark
+  }
+
   process(message: Message): void {
     switch (message.kind) {
       case 'data': {
         const rows = message.records.map((r) => r.value)
         const epoch = this.epoch
+        this.counters.add('recordsIn', rows.length)
+        this.counters.add('batchesIn')
         this.epochRows += rows.length
         this.pendingRows += rows.length
         this.updatePressure()
         this.enqueue(async () => {
-          await this.writer.write(rows, epoch)
+          await this.timedCall(() => this.writer.write(rows, epoch))
           this.pendingRows -= rows.length
           this.counters.add('rowsWritten', rows.length)
           this.updatePressure()
@@ -68,15 +88,18 @@ export class SinkInstance implements Emitter, InstanceAddress {
         const rows = this.epochRows
         this.epochRows = 0
         this.enqueue(async () => {
-          await this.writer.prepare?.(message.epoch)
+          await this.timedCall(() => this.writer.prepare?.(message.epoch))
           this.hooks.onPrepared(this, message, rows)
         })
         return
       }
       case 'end':
+        this.currentWatermark = Infinity
         this.enqueue(async () => this.hooks.onEnd(this))
         return
       case 'watermark':
+        if (message.time > this.currentWatermark) this.currentWatermark = message.time
+        return
       case 'idle':
         return
       default:
@@ -87,10 +110,24 @@ export class SinkInstance implements Emitter, InstanceAddress {
   /** Makes epoch `epoch` visible: every instance prepared it and its checkpoint is committed. */
   commit(epoch: number): Promise<void> {
     this.enqueue(async () => {
-      await this.writer.commit(epoch)
+      await this.timedCall(() => this.writer.commit(epoch))
       this.counters.set('lastCommittedEpoch', epoch)
     })
     return this.queue
+  }
+
+  /**
+   * Closes the writer after a failure of the job, once the call in progress (if any) has settled:
+   * nothing else queued runs. Never rejects.
+   */
+  async abort(): Promise<void> {
+    this.failed = true
+    await this.queue
+    try {
+      await this.writer.close()
+    } catch {
+      // The job has failed already; this failure adds nothing a user could act on.
+    }
   }
 
   /** Closes the writer, after everything queued. */
@@ -99,6 +136,19 @@ export class SinkInstance implements Emitter, InstanceAddress {
       await this.writer.close()
     })
     return this.queue
+  }
+
+  private async timedCall(call: () => unknown): Promise<void> {
+    if (!this.timed) {
+      await call()
+      return
+    }
+    const start = performance.now()
+    try {
+      await call()
+    } finally {
+      this.busyMs += performance.now() - start
+    }
   }
 
   private enqueue(step: () => Promise<void>): void {
