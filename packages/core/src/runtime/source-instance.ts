@@ -3,6 +3,8 @@ import type { OperatorSnapshot } from '../graph/operator.js'
 import { FILTERED, type DecodeContext, type SourceSpec } from '../graph/specs.js'
 import type { DeadLetter } from '../graph/record-function.js'
 import type { SourceBatch, SourceReader } from '../io/source.js'
+import { performance } from 'node:perf_hooks'
+import type { BusyTime } from '../metrics/busy-time.js'
 import { Counters } from '../metrics/counters.js'
 import { data, END, IDLE, watermark, type BarrierMessage, type Message, type StreamRecord } from '../messages/messages.js'
 import type { Clock } from '../time/clock.js'
@@ -18,6 +20,9 @@ interface SplitState {
   ended: boolean
   position: unknown
 }
+
+/** How long a source may poll without giving timers (triggers, idleness) a turn of the event loop. */
+const YIELD_EVERY_MS = 10
 
 /** What a source instance read in one epoch, for progress reports. */
 export interface SourceEpochInfo {
@@ -45,6 +50,8 @@ export interface SourceInstanceOptions {
   readonly firstEpoch?: number
   /** The query's watermark at the restored epoch: this instance never emits a lower one. */
   readonly restoredWatermark?: number
+  /** Measures busy time (and time held back by backpressure); none: not measured. */
+  readonly busyTime?: BusyTime
 }
 
 /** Snapshot of a source instance: the position of every split it read, under `union`. */
@@ -65,6 +72,11 @@ export class SourceInstance implements InstanceAddress {
   readonly nodeId: string
   readonly instance: number
   readonly counters = new Counters()
+  /** Ms spent emitting polled batches, chained downstream excluded (0 when not measured). */
+  busyMs = 0
+  /** Ms spent waiting for room before polling (0 when not measured). */
+  backpressuredMs = 0
+  private readonly busyTime: BusyTime | undefined
   private readonly splits = new Map<string, SplitState>()
   private emitted = -Infinity
   private idle = false
@@ -104,6 +116,7 @@ export class SourceInstance implements InstanceAddress {
     // After a restore the watermark resumes where the committed epoch left it, never lower.
     this.emitted = options.restoredWatermark ?? -Infinity
     this.epochStartPositions = this.positions()
+    this.busyTime = options.busyTime
   }
 
   get watermark(): number {
@@ -137,10 +150,20 @@ export class SourceInstance implements InstanceAddress {
       this.watermarkResumed = true
       this.forward(watermark(this.emitted))
     }
+    let turnStarted = performance.now()
     while (!this.stopping && !this.finished) {
+      // A reader whose poll resolves at once (data in memory) would keep this loop on microtasks and
+      // starve timers: the trigger could not end an epoch. Give the event loop a turn every few ms.
+      if (performance.now() - turnStarted > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        turnStarted = performance.now()
+        continue
+      }
       const wait = this.backpressure.whenClear()
       if (wait) {
+        const since = this.busyTime === undefined ? undefined : performance.now()
         await wait
+        if (since !== undefined) this.backpressuredMs += performance.now() - since
         continue
       }
       let batch: SourceBatch<unknown> | 'idle' | 'end'
@@ -159,7 +182,12 @@ export class SourceInstance implements InstanceAddress {
         if (this.reader.splits().length === 0) this.goIdle()
         this.wakeCaughtUp()
       } else {
-        this.emitBatch(batch)
+        const start = this.busyTime?.enter()
+        try {
+          this.emitBatch(batch)
+        } finally {
+          if (start !== undefined) this.busyTime!.exit(this, start)
+        }
       }
     }
   }
@@ -202,6 +230,8 @@ export class SourceInstance implements InstanceAddress {
   abort(): void {
     this.stopping = true
     this.aborted = true
+    // processAllAvailable waits on caughtUp: a failed job must not leave it waiting forever.
+    this.wakeCaughtUp()
   }
 
   /** Sends End: nothing more comes from this instance. */
@@ -230,6 +260,22 @@ export class SourceInstance implements InstanceAddress {
     } catch {
       // The reader reports its own failures; a commit is never a reason to fail the query.
     }
+  }
+
+  /** Where each split this instance reads stands now, and how far behind its end where the reader knows it. */
+  splitMetrics(): { split: string; position: unknown; lag?: number }[] {
+    let lag: ReadonlyMap<string, number> | undefined
+    try {
+      lag = this.reader.lag?.()
+    } catch {
+      // Metrics never fail a query.
+    }
+    const positions = this.positions()
+    const splits = new Set([...this.reader.splits(), ...positions.keys()])
+    return [...splits].map((split) => {
+      const behind = lag?.get(split)
+      return { split, position: positions.get(split), ...(behind === undefined ? {} : { lag: behind }) }
+    })
   }
 
   private positions(): SourcePositions {
@@ -320,11 +366,11 @@ export class SourceInstance implements InstanceAddress {
     state.lastActive = this.clock.now()
     const wasIdle = state.idle
     state.idle = false
-    if (batch.splitEnded) state.ended = true
     this.counters.add('recordsRead', values.length)
     this.counters.add('recordsOut', records.length)
     this.counters.add('batchesOut')
-    if (invalidTimes > 0) this.counters.add('numRowsWithoutEventTime', invalidTimes)
+    // A query with no event time (no extractor, no source timestamps) has no rows without one.
+    if (invalidTimes > 0 && (extract || batch.timestamps)) this.counters.add('numRowsWithoutEventTime', invalidTimes)
     if (dropped > 0) this.counters.add('numRowsDroppedByDecode', dropped)
     if (filtered > 0) this.counters.add('numRowsFiltered', filtered)
     if (letters.length > 0) {
@@ -335,6 +381,11 @@ export class SourceInstance implements InstanceAddress {
     if (records.length > 0) {
       if (this.idle) this.idle = false
       this.downstream.process(data(records))
+    }
+    if (batch.splitEnded) {
+      // An unbounded source stopped by availableNow: its last batch still moves the watermark, as every batch does.
+      if (!this.spec.source.bounded && state.generator) this.advance()
+      state.ended = true
     }
     if (wasIdle || state.generator || batch.splitEnded) this.advance()
     this.checkIdle()
