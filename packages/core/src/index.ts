@@ -45,6 +45,23 @@ export { buildPhysicalPlan, describePlan, gateChannels, type PhysicalPlan, type 
 export type { Source, SourceReader, SourceReaderContext, SourceBatch } from './io/source.js'
 export type { Sink, SinkWriter, SinkWriterContext } from './io/sink.js'
 export { Counters } from './metrics/counters.js'
+export type {
+  JobMetrics,
+  InstanceMetrics,
+  SplitMetrics,
+  EpochsMetrics,
+  EpochSummary,
+  PhysicalGraphView,
+} from './metrics/job-metrics.js'
+export {
+  METRIC_DEFINITIONS,
+  BAD_RECORD_COUNTERS,
+  metricFamilies,
+  formatPrometheus,
+  type MetricFamily,
+  type MetricSample,
+  type QueryLabels,
+} from './metrics/prometheus.js'
 export { Job, type JobOptions, type JobState } from './runtime/job.js'
 export type { Trigger } from './runtime/trigger.js'
 export type { EpochReport, SourceEpochReport } from './runtime/coordinator.js'
@@ -52,7 +69,7 @@ export type { SourceEpochInfo } from './runtime/source-instance.js'
 export { InputGate } from './runtime/input-gate.js'
 export { BarrierAligner } from './runtime/barrier-aligner.js'
 export type { Emitter } from './runtime/emitter.js'
-export type { Checkpoint, NodeCheckpoint, StateBackend } from './state/checkpoint.js'
+export type { Checkpoint, CommitStats, NodeCheckpoint, StateBackend } from './state/checkpoint.js'
 export { MemoryStateBackend } from './state/memory-state-backend.js'
 export { encodeSnapshot, decodeSnapshot } from './state/snapshot-codec.js'
 export { eachRecord, DEAD_LETTER, type OnError, type DeadLetter } from './graph/record-function.js'
@@ -60,6 +77,7 @@ export {
   StreamingQuery,
   StreamingQueryException,
   type StreamingQueryStatus,
+  type QueryMetrics,
 } from './query/streaming-query.js'
 export {
   StreamingQueryManager,

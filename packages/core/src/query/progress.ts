@@ -13,7 +13,8 @@ export interface StreamingQueryProgress {
   readonly inputRowsPerSecond: number
   /** Rows per second of the epoch's own duration (trigger to last sink commit). */
   readonly processedRowsPerSecond: number
-  readonly durationMs: { readonly triggerExecution: number }
+  /** `walCommit`: committing the epoch's snapshot (state and source positions) to the state backend. */
+  readonly durationMs: { readonly triggerExecution: number; readonly walCommit: number }
   /** Event times seen in the epoch and the watermark, ISO-8601 (absent when there were none). */
   readonly eventTime: { readonly min?: string; readonly max?: string; readonly avg?: string; readonly watermark?: string }
   readonly stateOperators: readonly StateOperatorProgress[]
@@ -66,6 +67,8 @@ export interface ProgressInput {
   readonly stateOperators: readonly { readonly id: string; readonly name: string }[]
   readonly sourceDescriptions: Readonly<Record<string, string>>
   readonly sinkDescription: string
+  /** Bytes of each stateful node's last snapshot (all instances), for operators that do not count their own. */
+  readonly stateBytes?: Readonly<Record<string, number>>
 }
 
 /** Builds a progress report from an epoch report and the counters before and after it. Pure. */
@@ -96,7 +99,7 @@ export function buildProgress(input: ProgressInput): StreamingQueryProgress {
     numRowsTotal: sum(input.counters, op.id, 'numRowsTotal'),
     numRowsUpdated: delta(op.id, 'numRowsUpdated'),
     numRowsDroppedByWatermark: delta(op.id, 'numRowsDroppedByWatermark'),
-    memoryUsedBytes: sum(input.counters, op.id, 'stateBytes'),
+    memoryUsedBytes: sum(input.counters, op.id, 'stateBytes') || (input.stateBytes?.[op.id] ?? 0),
   }))
 
   const bySource = new Map<string, typeof report.sources>()
@@ -132,7 +135,7 @@ export function buildProgress(input: ProgressInput): StreamingQueryProgress {
     numInputRows: report.numInputRows,
     inputRowsPerSecond: rate(report.numInputRows, sinceLast),
     processedRowsPerSecond: rate(report.numInputRows, duration),
-    durationMs: { triggerExecution: duration },
+    durationMs: { triggerExecution: duration, walCommit: report.snapshotMs ?? 0 },
     eventTime,
     stateOperators,
     sources,

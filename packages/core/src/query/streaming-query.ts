@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { WeirError } from '../errors.js'
 import { describePlan } from '../graph/physical-plan.js'
+import type { JobMetrics } from '../metrics/job-metrics.js'
+import { formatPrometheus, metricFamilies, type MetricFamily } from '../metrics/prometheus.js'
 import type { Job } from '../runtime/job.js'
 import { buildProgress, type CounterSnapshot, type StreamingQueryProgress } from './progress.js'
 
@@ -9,6 +11,14 @@ export interface StreamingQueryStatus {
   readonly message: string
   readonly isDataAvailable: boolean
   readonly isTriggerActive: boolean
+}
+
+/** A query's metrics: its job's snapshot, with who the query is and what it is doing. */
+export interface QueryMetrics extends JobMetrics {
+  readonly id: string
+  readonly runId: string
+  readonly name: string | null
+  readonly status: StreamingQueryStatus
 }
 
 /** The error a query failed with (Spark's StreamingQueryException): `cause` is the original error. */
@@ -87,6 +97,9 @@ export class StreamingQuery {
         stateOperators,
         sourceDescriptions: description.sourceDescriptions,
         sinkDescription: description.sinkDescription,
+        stateBytes: Object.fromEntries(
+          Object.entries(report.stateBytes ?? {}).map(([node, bytes]) => [node, bytes.reduce((a, b) => a + b, 0)]),
+        ),
       })
       this.previousCounters = counters
       this.previousTriggeredAt = report.triggeredAt
@@ -127,6 +140,32 @@ export class StreamingQuery {
     if (this.job.backpressured) return { message: 'Waiting for the sink (backpressure)', isDataAvailable: true, isTriggerActive: true }
     if (this.idle) return { message: 'Waiting for data to arrive', isDataAvailable: false, isTriggerActive: false }
     return { message: 'Processing new data', isDataAvailable: true, isTriggerActive: true }
+  }
+
+  /**
+   * The query's metrics in Prometheus' text format: per instance (labels `query`, `operator`,
+   * `instance`) records in and out, batches, busy time, watermark and its lag behind wall time, queue
+   * fill, state rows and bytes, late and bad rows; per source split its position and lag; per query
+   * the watermark and the last epoch's duration and snapshot time. `@weir/dashboard` serves the same
+   * metrics of every query on `/metrics`.
+   *
+   * @example
+   * ```ts
+   * console.log(query.metrics()) // weir_records_in_total{query="counts",operator="counts",instance="0"} 1200 …
+   * ```
+   */
+  metrics(): string {
+    return formatPrometheus(this.metricFamilies())
+  }
+
+  /** The metrics as Prometheus metric families, before they are written as text. */
+  metricFamilies(): MetricFamily[] {
+    return metricFamilies({ query: this.name ?? this.id, id: this.id, runId: this.runId }, this.job.metrics())
+  }
+
+  /** The metrics as data: every instance, split and recent epoch, and the physical graph (what the dashboard draws). */
+  metricsSnapshot(): QueryMetrics {
+    return { ...this.job.metrics(), id: this.id, runId: this.runId, name: this.name, status: this.status }
   }
 
   /** The physical plan: every node with its parallelism and how it is fed. */

@@ -1,7 +1,7 @@
 import { ProtocolError } from '../errors.js'
 import type { OperatorSnapshot } from '../graph/operator.js'
 import { barrier, type BarrierMessage } from '../messages/messages.js'
-import type { Checkpoint, NodeCheckpoint, StateBackend } from '../state/checkpoint.js'
+import type { Checkpoint, CommitStats, NodeCheckpoint, StateBackend } from '../state/checkpoint.js'
 import type { Clock } from '../time/clock.js'
 import type { InstanceAddress } from './operator-instance.js'
 import type { SourceEpochInfo } from './source-instance.js'
@@ -22,6 +22,12 @@ export interface EpochReport {
   readonly sources: readonly SourceEpochReport[]
   /** Rows the sinks committed for the epoch. */
   readonly numOutputRows: number
+  /** Ms the state backend took to commit the epoch's snapshot (0 when it took none). */
+  readonly snapshotMs: number
+  /** Wall-clock ms when the sinks had committed the epoch (after the snapshot, if any). */
+  readonly committedAt: number
+  /** Bytes of each node's snapshot, per instance, when the state backend says (see `CommitStats`). */
+  readonly stateBytes?: CommitStats['stateBytes']
 }
 
 export interface SourceEpochReport {
@@ -139,7 +145,13 @@ export class Coordinator {
     const completedAt = this.options.clock.now()
     this.commitChain = this.commitChain.then(async () => {
       try {
-        if (entry.barrier.checkpoint) await this.options.stateBackend!.commit(this.checkpointOf(epoch, entry))
+        let snapshotMs = 0
+        let stats: CommitStats | void = undefined
+        if (entry.barrier.checkpoint) {
+          const start = this.options.clock.now()
+          stats = await this.options.stateBackend!.commit(this.checkpointOf(epoch, entry))
+          snapshotMs = this.options.clock.now() - start
+        }
         await this.options.commitSinks(epoch)
         this.lastCompleted = epoch
         this.options.onEpoch({
@@ -151,6 +163,9 @@ export class Coordinator {
           watermark: watermarkOf(entry),
           sources: entry.sources,
           numOutputRows: entry.outputRows,
+          snapshotMs,
+          committedAt: this.options.clock.now(),
+          ...(stats?.stateBytes === undefined ? {} : { stateBytes: stats.stateBytes }),
         })
       } catch (error) {
         this.options.onError(error)
@@ -171,7 +186,10 @@ export class Coordinator {
   }
 }
 
-/** The query's watermark at an epoch's end: the minimum over its source instances. */
+/** The query's watermark at an epoch's end: the minimum over its active source instances. */
 function watermarkOf(entry: PendingEpoch): number {
-  return entry.sources.length === 0 ? -Infinity : Math.min(...entry.sources.map((s) => s.info.watermark))
+  // Idle instances (no split with data, or none at all) hold nothing back, as in the valve.
+  const active = entry.sources.filter((s) => !s.info.idle)
+  if (active.length > 0) return Math.min(...active.map((s) => s.info.watermark))
+  return entry.sources.length === 0 ? -Infinity : Math.max(...entry.sources.map((s) => s.info.watermark))
 }

@@ -1,6 +1,7 @@
 import { assertNever, OperatorError, WeirError } from '../errors.js'
 import type { OperatorContext, OperatorLogic, OperatorSnapshot, Output, Resume, TransformSpec } from '../graph/operator.js'
 import { MAIN_OUTPUT } from '../graph/stream-graph.js'
+import type { BusyTime } from '../metrics/busy-time.js'
 import { Counters } from '../metrics/counters.js'
 import { data, type BarrierMessage, type Message, type StreamRecord } from '../messages/messages.js'
 import type { Clock } from '../time/clock.js'
@@ -32,6 +33,8 @@ export interface InstancePlacement {
   readonly clock: Clock
   /** The first epoch this instance runs: 0, or one past the restored epoch. */
   readonly firstEpoch: number
+  /** Measures the instance's busy time; none: not measured. */
+  readonly busyTime?: BusyTime
 }
 
 /** Fans a message out to every emitter of one output. */
@@ -49,6 +52,9 @@ export class OperatorInstance implements Emitter, InstanceAddress {
   readonly nodeId: string
   readonly instance: number
   readonly counters = new Counters()
+  /** Ms spent handling messages, chained downstream excluded (0 when not measured). */
+  busyMs = 0
+  private readonly busyTime: BusyTime | undefined
   private currentWatermark = -Infinity
   private currentEpoch: number
   private readonly logic: OperatorLogic<unknown, unknown>
@@ -66,6 +72,7 @@ export class OperatorInstance implements Emitter, InstanceAddress {
     this.nodeId = spec.id
     this.instance = placement.instance
     this.currentEpoch = placement.firstEpoch
+    this.busyTime = placement.busyTime
     this.main = fanOut(outputs.get(MAIN_OUTPUT) ?? [])
     this.side = new Map([...outputs].filter(([tag]) => tag !== MAIN_OUTPUT).map(([tag, e]) => [tag, fanOut(e)]))
     const self = this
@@ -112,7 +119,13 @@ export class OperatorInstance implements Emitter, InstanceAddress {
   }
 
   process(message: Message): void {
-    this.wrap(() => this.handle(message), message)
+    if (this.busyTime === undefined) return this.wrap(() => this.handle(message), message)
+    const start = this.busyTime.enter()
+    try {
+      this.wrap(() => this.handle(message), message)
+    } finally {
+      this.busyTime.exit(this, start)
+    }
   }
 
   private handle(message: Message): void {

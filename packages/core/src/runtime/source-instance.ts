@@ -28,6 +28,8 @@ const YIELD_EVERY_MS = 10
 export interface SourceEpochInfo {
   /** The instance's watermark when the epoch ended. */
   readonly watermark: number
+  /** Whether the instance was idle then (its watermark holds nothing back). */
+  readonly idle: boolean
   readonly numInputRows: number
   readonly eventTime: { readonly min: number; readonly max: number; readonly sum: number; readonly count: number } | undefined
   readonly startPositions: SourcePositions
@@ -137,6 +139,7 @@ export class SourceInstance implements InstanceAddress {
     const { min, max, sum, count } = this.epochTimes
     return {
       watermark: this.emitted,
+      idle: this.idle,
       numInputRows: this.epochRows,
       eventTime: count === 0 ? undefined : { min, max, sum, count },
       startPositions: this.epochStartPositions,

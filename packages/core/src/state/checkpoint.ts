@@ -21,7 +21,16 @@ export interface NodeCheckpoint {
 export interface StateBackend {
   /** The newest committed epoch, or undefined when there is none. */
   latest(): Promise<Checkpoint | undefined>
-  /** Commits an epoch atomically: either all of it is readable afterwards, or none. */
-  commit(checkpoint: Checkpoint): Promise<void>
+  /**
+   * Commits an epoch atomically: either all of it is readable afterwards, or none. May say what it
+   * wrote (for metrics).
+   */
+  commit(checkpoint: Checkpoint): Promise<CommitStats | void>
   close(): Promise<void>
+}
+
+/** What a state backend may report about an epoch it committed. */
+export interface CommitStats {
+  /** Encoded bytes of each node's snapshot, by node id, one number per instance (its keyed and union state). */
+  readonly stateBytes?: Readonly<Record<string, readonly number[]>>
 }

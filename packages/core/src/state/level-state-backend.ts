@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib'
 import { Level } from 'level'
 import { WeirError } from '../errors.js'
 import type { OperatorSnapshot } from '../graph/operator.js'
-import type { Checkpoint, NodeCheckpoint, StateBackend } from './checkpoint.js'
+import type { Checkpoint, CommitStats, NodeCheckpoint, StateBackend } from './checkpoint.js'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js'
 
 /** The layout version written into every epoch's metadata; a reader refuses versions it does not know. */
@@ -171,23 +171,26 @@ export class LevelStateBackend implements StateBackend {
     }
   }
 
-  async commit(checkpoint: Checkpoint): Promise<void> {
+  async commit(checkpoint: Checkpoint): Promise<CommitStats> {
     const prefix = `${pad(checkpoint.epoch)}/`
     const puts: { type: 'put'; key: string; value: Uint8Array }[] = []
+    const stateBytes: Record<string, number[]> = {}
     for (const [nodeId, node] of Object.entries(checkpoint.nodes)) {
+      const bytes = (stateBytes[nodeId] = new Array<number>(node.instances.length).fill(0))
       node.instances.forEach((snapshot, instance) => {
         if (!snapshot) return
+        const before = puts.length
         for (const [group, state] of snapshot.keyGroups ?? []) {
           puts.push({ type: 'put', key: `${prefix}${nodeId}/k/${group}`, value: encodeSnapshot(state) })
         }
-        if (snapshot.union === undefined) return
         if (isSourceNode(node) && snapshot.union instanceof Map) {
           for (const [split, position] of snapshot.union) {
             puts.push({ type: 'put', key: `${prefix}${nodeId}/s/${String(split)}`, value: encodeSnapshot(position) })
           }
-        } else {
+        } else if (snapshot.union !== undefined) {
           puts.push({ type: 'put', key: `${prefix}${nodeId}/u/${instance}`, value: encodeSnapshot(snapshot.union) })
         }
+        for (let i = before; i < puts.length; i++) bytes[instance]! += puts[i]!.value.byteLength
       })
     }
     puts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -210,6 +213,7 @@ export class LevelStateBackend implements StateBackend {
       { type: 'put', key: `${prefix}committed`, value: encodeSnapshot(true) },
     ])
     await this.prune(checkpoint.epoch)
+    return { stateBytes }
   }
 
   async close(): Promise<void> {

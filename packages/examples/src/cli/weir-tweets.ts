@@ -11,9 +11,12 @@ import {
   type StreamingQueryProgress,
 } from '@weir/core'
 import { consoleSink, embeddedTweets, fileSink, fileSource } from '@weir/connectors'
+import { startDashboard, type Dashboard } from '@weir/dashboard'
 import type { OutputMode, TriggerOption } from '@weir/operators'
 import { tweets, watermarkedCounts, windowedCounts, wordCounts } from '../tutorial/queries.js'
+import { countInputLines } from './input-lines.js'
 import { isMain } from './is-main.js'
+import { progressReporter } from './progress-reporter.js'
 
 const USAGE = `weir-tweets: the Spark Structured Streaming tweet tutorial, in weir
 
@@ -36,9 +39,12 @@ usage: weir-tweets [options]
   --rate N --speedup N --seed N        embedded source: tweets per second, event-time speed, seed
   --num-rows N --no-truncate           console: rows shown per batch, full cell contents
   --progress                           print one line of progress per epoch to stderr
+  --dashboard [PORT]                   serve a live dashboard at http://127.0.0.1:PORT/ (default 4040)
+  --dashboard-host HOST                listen beyond this machine (opt-in: the dashboard has no login)
   -h, --help
 
-With --trigger availableNow it reads what is there, processes it, and exits 0.`
+With --trigger availableNow it reads what is there, processes it, and exits 0; reading files, it
+shows a progress bar on stderr (plain lines every few seconds when stderr is not a terminal).`
 
 const QUERIES = ['wordcount', 'windowed', 'watermarked'] as const
 type QueryName = (typeof QUERIES)[number]
@@ -49,13 +55,18 @@ export interface CliIo {
   readonly err: (text: string) => void
   /** Resolves when the user asks to stop (Ctrl-C); the default listens to SIGINT and SIGTERM. */
   readonly interrupted?: Promise<void>
+  /** Whether `err` writes to a terminal (a progress bar then), and its width. Default: not one. */
+  readonly errTerminal?: { readonly columns: number }
 }
+
+/** The dashboard's port when `--dashboard` comes without one. */
+const DASHBOARD_PORT = 4040
 
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   let values
   try {
     ;({ values } = parseArgs({
-      args: [...argv],
+      args: withDashboardPort(argv),
       options: {
         source: { type: 'string', default: 'embedded' },
         brokers: { type: 'string' },
@@ -78,6 +89,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         'num-rows': { type: 'string', default: '20' },
         'no-truncate': { type: 'boolean', default: false },
         progress: { type: 'boolean', default: false },
+        dashboard: { type: 'string' },
+        'dashboard-host': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }))
@@ -89,13 +102,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     io.out(USAGE + '\n')
     return 0
   }
+  const queries: StreamingQuery[] = []
+  let dashboard: Dashboard | undefined
   try {
     const selected: QueryName[] = values.query === 'all' ? [...QUERIES] : values.query.split(',').map(checkQuery)
     const trigger = parseTrigger(values.trigger)
     const parallelism = wholeNumber(values.parallelism, '--parallelism')
+    const duration = values.duration === undefined ? undefined : parseDuration(values.duration, '--duration')
     const start = Date.now()
     const manager = new StreamingQueryManager()
-    const queries: StreamingQuery[] = []
+    // Every query is built (its durations checked) before any starts.
+    const writers = []
     for (const name of selected) {
       const source = await makeSource(values, start)
       const input = tweets(source)
@@ -107,8 +124,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           : name === 'windowed'
             ? windowedCounts(input, windows)
             : watermarkedCounts(input, { ...windows, watermark: values.watermark })
-      const query = await frame
-        .writeStream({
+      writers.push(
+        frame.writeStream({
           sink: makeSink(values, NAMES[name], io, selected.length > 1) as Sink<any>,
           outputMode,
           trigger,
@@ -116,14 +133,30 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           checkpointLocation: values.checkpoint === undefined ? undefined : join(values.checkpoint, NAMES[name]),
           parallelism,
           manager,
-        })
-        .start()
-      queries.push(query)
+        }),
+      )
     }
     if (values.progress) {
       manager.addListener({ onQueryProgress: ({ progress }) => io.err(progressLine(progress) + '\n') })
     }
-    const duration = values.duration === undefined ? undefined : parseDuration(values.duration, '--duration')
+    if (values.dashboard !== undefined || values['dashboard-host'] !== undefined) {
+      const port = values.dashboard === undefined ? DASHBOARD_PORT : Number(values.dashboard)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ConfigError(`--dashboard ${values.dashboard} is not a port: write a number such as 4040`)
+      }
+      dashboard = await startDashboard({
+        manager,
+        port,
+        host: values['dashboard-host'] ?? '127.0.0.1',
+        warn: (message) => io.err(`weir-tweets: warning: ${message}\n`),
+      })
+      io.err(`weir-tweets: dashboard at ${dashboard.url}\n`)
+    }
+    const finishProgress =
+      'availableNow' in trigger && String(values.source).startsWith('file:')
+        ? await showReadProgress(manager, String(values.source).slice('file:'.length), selected.length, io)
+        : undefined
+    for (const writer of writers) queries.push(await writer.start())
     const stopAll = async () => {
       await Promise.all(queries.map((q) => q.stop()))
     }
@@ -131,6 +164,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     void io.interrupted?.then(stopAll)
     const results = await Promise.allSettled(queries.map((q) => q.awaitTermination()))
     clearTimeout(timer)
+    finishProgress?.()
     const failed = results.find((r) => r.status === 'rejected')
     if (failed) {
       io.err(`weir-tweets: ${(failed.reason as Error).message}\n`)
@@ -138,8 +172,61 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     }
     return 0
   } catch (error) {
+    // The queries started before one failed to start must not outlive main.
+    await Promise.allSettled(queries.map((q) => q.stop()))
     io.err(`weir-tweets: ${(error as Error).message}\n`)
     return error instanceof ConfigError ? 2 : 1
+  } finally {
+    await dashboard?.close()
+  }
+}
+
+/** `--dashboard` may come without a port: then it is the default one. */
+function withDashboardPort(argv: readonly string[]): string[] {
+  const args: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1]
+    if (argv[i] === '--dashboard' && (next === undefined || !/^\d+$/.test(next))) args.push(`--dashboard=${DASHBOARD_PORT}`)
+    else args.push(argv[i])
+  }
+  return args
+}
+
+/**
+ * A progress bar (plain lines when stderr is not a terminal) of the rows the queries read from files
+ * with availableNow: its total is the files' non-blank lines, once per query. Returns what ends it.
+ */
+async function showReadProgress(
+  manager: StreamingQueryManager,
+  path: string,
+  queries: number,
+  io: CliIo,
+): Promise<(() => void) | undefined> {
+  let files: number
+  let lines: number
+  try {
+    ;({ files, lines } = await countInputLines(path))
+  } catch {
+    return undefined // No such input: the file source says so, in its own words, when the query starts.
+  }
+  const progress = progressReporter({
+    label: `reading ${files} file${files === 1 ? '' : 's'}${queries > 1 ? ` × ${queries} queries` : ''}`,
+    unit: 'rows',
+    total: lines * queries,
+    write: io.err,
+    isTTY: io.errTerminal !== undefined,
+    columns: io.errTerminal?.columns ?? 80,
+  })
+  let read = 0
+  const stop = manager.addListener({
+    onQueryProgress: ({ progress: p }) => {
+      read += p.numInputRows
+      progress.update(read)
+    },
+  })
+  return () => {
+    stop()
+    progress.finish()
   }
 }
 
@@ -195,7 +282,11 @@ export function parseTrigger(spec: string): TriggerOption {
   if (spec === 'availableNow') return { availableNow: true }
   if (spec === 'continuous') return { continuous: '1 second' }
   const interval = spec.startsWith('processingTime:') ? spec.slice('processingTime:'.length) : spec
-  return { processingTime: parseDuration(interval, '--trigger') }
+  try {
+    return { processingTime: parseDuration(interval, '--trigger') }
+  } catch {
+    throw new ConfigError(`--trigger ${spec} is not a trigger: write an interval ('5 seconds'), availableNow or continuous`)
+  }
 }
 
 function checkQuery(query: string | undefined): QueryName {
@@ -231,6 +322,7 @@ function defaultIo(): CliIo {
   return {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
+    ...(process.stderr.isTTY ? { errTerminal: { columns: process.stderr.columns || 80 } } : {}),
     interrupted: new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve())
       process.once('SIGTERM', () => resolve())
