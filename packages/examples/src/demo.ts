@@ -29,7 +29,8 @@ with a 1 minute watermark (update mode). One line of progress per epoch on stder
 
 if (isMain(import.meta.url)) {
   process.stdout.write(INTRO)
-  const args = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEMO_ARGS
+  // Flags given to `npm start -- ...` come after the demo's, so they win (e.g. --duration, --dashboard).
+  const args = [...DEMO_ARGS, ...process.argv.slice(2)]
   main(args).then(
     (code) => process.exit(code),
     (error: unknown) => {
