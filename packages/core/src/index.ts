@@ -63,6 +63,7 @@ export {
   type QueryLabels,
 } from './metrics/prometheus.js'
 export { Job, type JobOptions, type JobState } from './runtime/job.js'
+export { isWeirWorker } from './runtime/worker-threads.js'
 export type { Trigger } from './runtime/trigger.js'
 export type { EpochReport, SourceEpochReport } from './runtime/coordinator.js'
 export type { SourceEpochInfo } from './runtime/source-instance.js'

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js'
 import type { StreamGraph } from '../graph/stream-graph.js'
 import { Job, type JobOptions } from '../runtime/job.js'
+import { isWeirWorker } from '../runtime/worker-threads.js'
 import type { StateBackend } from '../state/checkpoint.js'
 import { join } from 'node:path'
 import { LevelStateBackend } from '../state/level-state-backend.js'
@@ -83,7 +84,8 @@ export class StreamingQueryManager {
     for (const c of claims) this.starting.add(c)
     let ownBackend: LevelStateBackend | undefined
     try {
-      if (options.stateBackend === undefined && options.checkpointLocation !== undefined) {
+      // A worker thread restores what the main thread sends it: it must not open (and lock) the store itself.
+      if (options.stateBackend === undefined && options.checkpointLocation !== undefined && !isWeirWorker()) {
         ownBackend = await LevelStateBackend.open(join(options.checkpointLocation, 'state'), { queryId: id })
       }
       const job = await Job.start(graph, { ...options, stateBackend: options.stateBackend ?? ownBackend, queryId: id })

@@ -22,10 +22,10 @@ export function exchangeWriter(partitioner: Partitioner, channels: readonly Emit
       return {
         process(message) {
           if (message.kind !== 'data') return broadcastAll(message)
-          if (channels.length === 1) return channels[0]!.process(message)
+          if (channels.length === 1) return channels[0].process(message)
           const parts = split(channels.length)
           for (const record of message.records) {
-            parts[next]!.push(record)
+            parts[next].push(record)
             next = next + 1 === channels.length ? 0 : next + 1
           }
           send(parts, channels)
@@ -39,13 +39,13 @@ export function exchangeWriter(partitioner: Partitioner, channels: readonly Emit
         process(message) {
           if (message.kind !== 'data') return broadcastAll(message)
           if (parallelism === 1) {
-            channels[0]!.process(data(message.records.map((r) => keyed(r, keyOf(r.value)))))
+            channels[0].process(data(message.records.map((r) => keyed(r, keyOf(r.value)))))
             return
           }
           const parts = split(parallelism)
           for (const r of message.records) {
             const record = keyed(r, keyOf(r.value))
-            parts[instanceForKey(record.key, maxParallelism, parallelism)]!.push(record)
+            parts[instanceForKey(record.key, maxParallelism, parallelism)].push(record)
           }
           send(parts, channels)
         },
@@ -66,13 +66,13 @@ function keyed<T>(r: StreamRecord<T>, key: StreamRecord['key']): StreamRecord<T>
 }
 
 function split(n: number): StreamRecord[][] {
-  const parts: StreamRecord[][] = new Array(n)
+  const parts = new Array<StreamRecord[]>(n)
   for (let i = 0; i < n; i++) parts[i] = []
   return parts
 }
 
 function send(parts: StreamRecord[][], channels: readonly Emitter[]): void {
   for (let i = 0; i < parts.length; i++) {
-    if (parts[i]!.length > 0) channels[i]!.process(data(parts[i]!))
+    if (parts[i].length > 0) channels[i].process(data(parts[i]))
   }
 }

@@ -55,7 +55,7 @@ export class InputGate {
 
   private route(channel: number, message: Message): void {
     if (this.aligner.isBlocked(channel)) {
-      this.blocked[channel]!.push(message)
+      this.blocked[channel].push(message)
       this.buffered++
       return
     }
@@ -101,7 +101,7 @@ export class InputGate {
     this.downstream.process(barrierMessage(epoch, { checkpoint: this.pendingCheckpoint }))
     this.pendingCheckpoint = false
     for (let c = 0; c < this.channels; c++) {
-      const queue = this.blocked[c]!
+      const queue = this.blocked[c]
       while (queue.length > 0 && !this.aligner.isBlocked(c)) {
         this.buffered--
         this.handle(c, queue.shift()!)

@@ -1,12 +1,8 @@
-import { Subject } from 'rxjs'
 import { ConfigError, WeirError } from '../errors.js'
-import type { OperatorSnapshot, Resume } from '../graph/operator.js'
-import { DEAD_LETTER } from '../graph/record-function.js'
-import { buildPhysicalPlan, gateChannels, type PhysicalNode, type PhysicalPlan } from '../graph/physical-plan.js'
+import type { OperatorSnapshot } from '../graph/operator.js'
+import { buildPhysicalPlan, type PhysicalPlan } from '../graph/physical-plan.js'
 import type { StreamGraph } from '../graph/stream-graph.js'
-import type { SourceReader } from '../io/source.js'
-import { keyGroupRange } from '../keys/key-groups.js'
-import type { BarrierMessage, Message } from '../messages/messages.js'
+import type { BarrierMessage } from '../messages/messages.js'
 import type { Checkpoint, StateBackend } from '../state/checkpoint.js'
 import { systemClock, type Clock } from '../time/clock.js'
 import { BusyTime } from '../metrics/busy-time.js'
@@ -14,13 +10,19 @@ import type { EpochSummary, JobMetrics } from '../metrics/job-metrics.js'
 import { snapshotJob } from '../metrics/job-snapshot.js'
 import { Backpressure } from './backpressure.js'
 import { Coordinator, type EpochReport } from './coordinator.js'
-import type { Emitter } from './emitter.js'
-import { exchangeWriter } from './exchange.js'
-import { InputGate } from './input-gate.js'
-import { fanOut, OperatorInstance, type InstanceAddress } from './operator-instance.js'
-import { SinkInstance } from './sink-instance.js'
-import { sourceFailure, SourceInstance, type SourceEpochInfo } from './source-instance.js'
+import type { InputGate } from './input-gate.js'
+import type { InstanceAddress, OperatorInstance } from './operator-instance.js'
+import { threadOf } from './placement.js'
+import { RemoteChannels } from './remote-channels.js'
+import type { SinkInstance } from './sink-instance.js'
+import { sourceFailure, type SourceEpochInfo, type SourceInstance } from './source-instance.js'
+import { restoredFrom, ThreadInstances } from './thread-instances.js'
 import { validateTrigger, type Trigger } from './trigger.js'
+import { joinParentJob } from './worker-agent.js'
+import { decodeAckSnapshot, restoreFor, weirWorkerInit, WorkerPool, type FromWorker } from './worker-threads.js'
+
+/** Jobs started in this thread so far: the n-th job a worker thread starts joins the n-th of the main thread. */
+let jobsStarted = 0
 
 export interface JobOptions {
   readonly trigger?: Trigger
@@ -42,6 +44,16 @@ export interface JobOptions {
    * measure what the timing costs.
    */
   readonly metrics?: boolean
+  /**
+   * Threads to run the job's instances on (default 1: all on this one). Instance `i` of every node runs
+   * on thread `i mod workers`: thread 0 is this (main) thread, which also runs the coordinator, and
+   * `workers - 1` worker threads run the program's entry module again and join this job when they reach
+   * the same start (see `isWeirWorker()` and docs/workers.md). Give nodes a parallelism of at least
+   * `workers`, or some threads have nothing to do.
+   */
+  readonly workers?: number
+  /** The module worker threads run (default: the program's entry, `process.argv[1]`). */
+  readonly workerEntry?: string | URL
 }
 
 export type JobState = 'running' | 'stopping' | 'finished' | 'failed'
@@ -87,6 +99,18 @@ export class Job {
   private epochsCompleted = 0
   /** Bytes of each node's last snapshot, per instance, when the state backend reports them. */
   private readonly stateBytes = new Map<string, readonly number[]>()
+  private readonly ordinal = jobsStarted++
+  private readonly threads: number
+  /** With worker threads: the main thread's link to them. */
+  private pool: WorkerPool | undefined
+  private remote: RemoteChannels | undefined
+  /** Whether a worker's source emitted since the last barrier. */
+  private remoteBusy = false
+  private remoteSourcesFinished = 0
+  private remoteSources = 0
+  private totalSinks = 0
+  /** In a worker thread: this job is the thread's share of a job of the main thread, which decides. */
+  private joined = false
 
   private constructor(graph: StreamGraph, options: JobOptions) {
     this.plan = buildPhysicalPlan(graph)
@@ -95,6 +119,10 @@ export class Job {
     this.idleEpochDelayMs = options.idleEpochDelayMs ?? 100
     this.queryId = options.queryId
     this.busyTime = options.metrics === false ? undefined : new BusyTime()
+    this.threads = options.workers ?? 1
+    if (!Number.isInteger(this.threads) || this.threads < 1) {
+      throw new ConfigError(`workers ${options.workers} must be a whole number of threads >= 1, e.g. 2 on a 2-core machine`)
+    }
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve
       this.rejectDone = reject
@@ -121,7 +149,7 @@ export class Job {
 
   /** The number the next barrier will carry. */
   get currentEpoch(): number {
-    return this.coordinator.epoch
+    return this.coordinator?.epoch ?? 0
   }
 
   /** Listens to every epoch that completes. Returns a function that stops listening. */
@@ -142,6 +170,7 @@ export class Job {
   /** Ends the running epoch now. Returns its number. An error at the barrier fails the job, and is thrown. */
   triggerEpoch(): number {
     if (this.jobState !== 'running') throw new WeirError('not-running', `the job is ${this.jobState}: no epoch can start`)
+    if (this.joined) throw new WeirError('not-running', 'a worker thread runs part of a job: epochs start in the main thread')
     try {
       return this.coordinator.trigger()
     } catch (error) {
@@ -156,7 +185,10 @@ export class Job {
    * or an embedding app steps through epochs. Rejects if the job fails; resolves at once once it ended.
    */
   async processAllAvailable(): Promise<void> {
-    if (this.jobState === 'running') await Promise.all(this.sources.map((s) => s.caughtUp()))
+    if (this.joined) return this.done
+    if (this.jobState === 'running') {
+      await Promise.all([...this.sources.map((s) => s.caughtUp()), this.pool?.request({ t: 'caught-up' }, 'caught-up')])
+    }
     if (this.jobState !== 'running') {
       await this.done
       return
@@ -211,7 +243,12 @@ export class Job {
       backpressured: this.backpressure.pressured,
       timed: this.busyTime !== undefined,
       stateBytes: this.stateBytes,
-      epochs: { current: this.coordinator.epoch, completed: this.epochsCompleted, inFlight: this.coordinator.inFlight, recent: [...this.recentEpochs] },
+      epochs: {
+        current: this.coordinator?.epoch ?? 0,
+        completed: this.epochsCompleted,
+        inFlight: this.coordinator?.inFlight ?? 0,
+        recent: [...this.recentEpochs],
+      },
     })
   }
 
@@ -225,7 +262,7 @@ export class Job {
    * graph, and the promise resolves when every sink has committed and closed.
    */
   async stop(): Promise<void> {
-    if (this.jobState === 'running') {
+    if (this.jobState === 'running' && !this.joined) {
       this.jobState = 'stopping'
       void this.finish()
     }
@@ -234,6 +271,8 @@ export class Job {
   }
 
   private async open(options: JobOptions): Promise<void> {
+    const init = weirWorkerInit()
+    if (init) return this.join(init)
     const checkpoint = options.stateBackend ? await options.stateBackend.latest() : undefined
     if (checkpoint) checkCompatible(this.plan, checkpoint)
     const firstEpoch = checkpoint ? checkpoint.epoch + 1 : 0
@@ -254,167 +293,132 @@ export class Job {
       })),
       injectIntoSources: (barrier) => this.injectIntoSources(barrier),
       commitSinks: async (epoch) => {
-        await Promise.all(this.sinks.map((sink) => sink.commit(epoch)))
+        await Promise.all([...this.sinks.map((sink) => sink.commit(epoch)), this.pool?.request({ t: 'commit', epoch }, 'committed')])
       },
       onEpoch: (report) => this.epochDone(report),
       onError: (error) => this.fail(error),
     })
-    const readers = await this.createReaders(checkpoint)
-    await this.wire(firstEpoch, checkpoint, readers)
+    const restored = restoredFrom(checkpoint, firstEpoch)
+    for (const node of this.plan.nodes) {
+      for (let i = 0; i < node.parallelism; i++) {
+        if (node.spec.kind === 'sink') this.totalSinks++
+        if (node.spec.kind === 'source' && threadOf(i, this.threads) !== 0) this.remoteSources++
+      }
+    }
+    if (this.threads > 1) {
+      const availableNow = this.trigger.kind === 'availableNow'
+      this.pool = new WorkerPool({
+        entry: options.workerEntry ?? process.argv[1]!,
+        argv: process.argv.slice(2),
+        threads: this.threads,
+        init: (thread) => ({
+          job: this.ordinal,
+          firstEpoch,
+          availableNow,
+          queryId: this.queryId,
+          restore: restoreFor(this.plan, restored, thread, this.threads),
+        }),
+        onMessage: (thread, message) => this.fromWorker(thread, message),
+        onError: (error) => this.fail(error),
+      })
+      this.remote = new RemoteChannels(this.pool.mainPorts, this.backpressure, (error) => this.fail(error))
+    }
+    const thread = await ThreadInstances.build({
+      plan: this.plan,
+      thread: 0,
+      threads: this.threads,
+      clock: this.clock,
+      busyTime: this.busyTime,
+      backpressure: this.backpressure,
+      queryId: this.queryId,
+      firstEpoch,
+      availableNow: this.trigger.kind === 'availableNow',
+      restored,
+      remote: this.remote,
+      hooks: this.threadHooks(),
+    })
+    this.adopt(thread)
+    if (this.pool) {
+      this.remote!.start()
+      await Promise.race([this.pool.whenReady(), this.done])
+    }
     this.loops = this.sources.map((s) => this.runSource(s))
     this.scheduleNext(0)
   }
 
-  private async createReaders(checkpoint: Checkpoint | undefined): Promise<Map<string, SourceReader<unknown>[]>> {
-    const readers = new Map<string, SourceReader<unknown>[]>()
-    for (const node of this.plan.nodes) {
-      if (node.spec.kind !== 'source') continue
-      const spec = node.spec
-      const restored = restoredPositions(checkpoint, node.id)
-      const list: SourceReader<unknown>[] = []
-      for (let i = 0; i < node.parallelism; i++) {
-        list.push(
-          await spec.source.createReader({
-            sourceId: node.id,
-            instance: i,
-            parallelism: node.parallelism,
-            clock: this.clock,
-            restored,
-            availableNow: this.trigger.kind === 'availableNow',
-          }),
-        )
-      }
-      readers.set(node.id, list)
-    }
-    return readers
-  }
-
-  /** Creates instances from the sinks back to the sources, so each one's outputs exist when it is built. */
-  private async wire(firstEpoch: number, checkpoint: Checkpoint | undefined, readers: Map<string, SourceReader<unknown>[]>) {
-    const instances = new Map<string, Emitter[]>()
-    const gateOf = new Map<string, { gate: InputGate; index: Map<string, number> }>()
-    const listener = {
-      onBarrier: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined, source?: SourceEpochInfo) =>
-        this.acknowledge(a, b, s, { source }),
-    }
-    for (const node of [...this.plan.nodes].reverse()) {
-      const list: Emitter[] = []
-      for (let i = 0; i < node.parallelism; i++) {
-        const outputs = this.outputsOf(node, i, instances, gateOf)
-        const range = keyGroupRange(i, node.parallelism, this.plan.maxParallelism)
-        let instance: Emitter
-        switch (node.spec.kind) {
-          case 'source': {
-            const source = new SourceInstance({
-              spec: node.spec,
-              instance: i,
-              reader: readers.get(node.id)![i]!,
-              downstream: fanOut(outputs.get('main') ?? []),
-              deadLetters: outputs.has(DEAD_LETTER) ? fanOut(outputs.get(DEAD_LETTER)!) : undefined,
-              hooks: { ...listener, onFinished: () => this.sourceFinished() },
-              backpressure: this.backpressure,
-              clock: this.clock,
-              restored: restoredPositions(checkpoint, node.id),
-              firstEpoch,
-              restoredWatermark: checkpoint?.watermark,
-              busyTime: this.busyTime,
-            })
-            this.sources.push(source)
-            instance = { process: () => undefined }
-            break
-          }
-          case 'transform': {
-            const operator = new OperatorInstance(
-              node.spec,
-              { instance: i, parallelism: node.parallelism, maxParallelism: this.plan.maxParallelism, keyGroups: range, clock: this.clock, firstEpoch, busyTime: this.busyTime },
-              outputs,
-              listener,
-              resumeOf(checkpoint, node.id, range, firstEpoch),
-            )
-            this.operators.push(operator)
-            instance = operator
-            break
-          }
-          case 'sink': {
-            const writer = await node.spec.sink.createWriter({
-              sinkId: node.id,
-              instance: i,
-              parallelism: node.parallelism,
-              queryId: this.queryId,
-              firstEpoch,
-              ...(node.spec.columns === undefined ? {} : { columns: node.spec.columns }),
-            })
-            const sink = new SinkInstance(
-              node.spec,
-              i,
-              writer,
-              {
-                onPrepared: (s, b, rows) => this.acknowledge(s, b, undefined, { outputRows: rows }),
-                onEnd: () => this.sinkEnded(),
-                onError: (e) => this.fail(e),
-              },
-              this.backpressure,
-              firstEpoch,
-              { timed: this.busyTime !== undefined },
-            )
-            this.sinks.push(sink)
-            instance = sink
-            break
-          }
-        }
-        if (node.exchangeInputs.length > 0) {
-          const channels = gateChannels(this.plan, node, i)
-          const gate = new InputGate(channels.length, instance)
-          this.gates.push(gate)
-          const index = new Map(channels.map((c, n) => [channelKey(node.exchangeInputs.indexOf(c.edge), c.upstreamInstance), n]))
-          gateOf.set(`${node.id}#${i}`, { gate, index })
-        }
-        list.push(instance)
-      }
-      instances.set(node.id, list)
+  private threadHooks() {
+    return {
+      acknowledge: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined, extra: { outputRows?: number; source?: SourceEpochInfo }) =>
+        this.acknowledge(a, b, s, extra),
+      sourceFinished: () => this.sourceFinished(),
+      sinkEnded: () => this.sinkEnded(),
+      fail: (error: unknown) => this.fail(error),
+      failed: () => this.jobState === 'failed',
     }
   }
 
-  private outputsOf(
-    node: PhysicalNode,
-    i: number,
-    instances: Map<string, Emitter[]>,
-    gateOf: Map<string, { gate: InputGate; index: Map<string, number> }>,
-  ): Map<string, Emitter[]> {
-    const outputs = new Map<string, Emitter[]>()
-    for (const edge of node.outputs) {
-      const target = this.plan.nodes.find((n) => n.id === edge.to)!
-      let emitter: Emitter
-      if (target.chainedInput === edge) {
-        emitter = instances.get(target.id)![i]!
-      } else {
-        const targets = edge.partitioner.kind === 'forward' ? [i] : range(target.parallelism)
-        const channels = targets.map((j) => {
-          const { gate, index } = gateOf.get(`${target.id}#${j}`)!
-          const channel = index.get(channelKey(target.exchangeInputs.indexOf(edge), i))!
-          return this.channel(gate, channel)
+  private adopt(thread: ThreadInstances): void {
+    this.sources.push(...thread.sources)
+    this.operators.push(...thread.operators)
+    this.sinks.push(...thread.sinks)
+    this.gates.push(...thread.gates)
+  }
+
+  /**
+   * In a worker thread: the n-th job started here joins the n-th job of the main thread, which started
+   * this worker; any other job started here is a stand-in that is finished at once.
+   */
+  private async join(init: NonNullable<ReturnType<typeof weirWorkerInit>>): Promise<void> {
+    if (init.job !== this.ordinal) {
+      this.jobState = 'finished'
+      this.resolveDone()
+      return
+    }
+    this.joined = true
+    const joined = await joinParentJob({ plan: this.plan, init, clock: this.clock, busyTime: this.busyTime })
+    this.adopt(joined.instances)
+    joined.done.then(
+      () => {
+        this.jobState = 'finished'
+        this.resolveDone()
+      },
+      (error: unknown) => {
+        this.jobState = 'failed'
+        this.failure = error
+        this.rejectDone(error)
+      },
+    )
+  }
+
+  /** A report from a worker thread. */
+  private fromWorker(thread: number, message: FromWorker): void {
+    if (this.jobState === 'failed') return
+    switch (message.t) {
+      case 'ack':
+        this.acknowledge({ nodeId: message.nodeId, instance: message.instance }, message.barrier, decodeAckSnapshot(message.snapshot), {
+          outputRows: message.outputRows,
+          source: message.source,
         })
-        emitter = exchangeWriter(edge.partitioner, channels, this.plan.maxParallelism)
-      }
-      const list = outputs.get(edge.tag) ?? []
-      list.push(emitter)
-      outputs.set(edge.tag, list)
-    }
-    return outputs
-  }
-
-  /** One channel of an exchange: an RxJS subject that the downstream gate subscribes to. */
-  private channel(gate: InputGate, index: number): Emitter {
-    const subject = new Subject<Message>()
-    subject.subscribe((message) => {
-      if (this.jobState === 'failed') return
-      try {
-        gate.receive(index, message)
-      } catch (error) {
+        return
+      case 'busy':
+        this.remoteBusy = true
+        return
+      case 'source-finished':
+        this.remoteSourcesFinished++
+        this.sourceFinished()
+        return
+      case 'sink-ended':
+        this.sinkEnded()
+        return
+      case 'failed': {
+        const error = new WeirError(message.error.code, message.error.message)
+        if (message.error.stack) error.stack = message.error.stack
         this.fail(error)
+        return
       }
-    })
-    return { process: (message) => subject.next(message) }
+      default:
+        this.fail(new WeirError('protocol', `worker thread ${thread} sent an unexpected '${message.t}'`))
+    }
   }
 
   private async runSource(source: SourceInstance): Promise<void> {
@@ -426,7 +430,9 @@ export class Job {
   }
 
   private injectIntoSources(barrier: BarrierMessage): void {
+    this.remoteBusy = false
     for (const source of this.sources) source.injectBarrier(barrier)
+    this.pool?.post({ t: 'inject', barrier })
   }
 
   private acknowledge(
@@ -465,6 +471,13 @@ export class Job {
       for (const { nodeId, instance, info } of report.sources) {
         this.sources.find((s) => s.nodeId === nodeId && s.instance === instance)?.epochCommitted(report.epoch, info.endPositions)
       }
+      this.pool?.post({
+        t: 'epoch-committed',
+        epoch: report.epoch,
+        sources: report.sources
+          .filter((s) => threadOf(s.instance, this.threads) !== 0)
+          .map((s) => ({ nodeId: s.nodeId, instance: s.instance, positions: s.info.endPositions })),
+      })
     }
     // Spark's processing-time trigger: the next epoch begins an interval after this one began (at once if it took longer).
     if (this.jobState === 'running' && this.coordinator.inFlight === 0) this.scheduleNext(report.triggeredAt)
@@ -488,7 +501,7 @@ export class Job {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined
       if (this.jobState !== 'running') return
-      const quiet = this.sources.every((s) => s.rowsThisEpoch === 0)
+      const quiet = this.sources.every((s) => s.rowsThisEpoch === 0) && !this.remoteBusy
       if (quiet && this.trigger.kind !== 'continuous' && (this.trigger.kind !== 'processingTime' || this.trigger.intervalMs === 0)) {
         // Nothing new: look again shortly rather than end empty epochs back to back.
         if (!this.quiet) {
@@ -511,7 +524,7 @@ export class Job {
   }
 
   private sourceFinished(): void {
-    if (this.jobState === 'running' && this.sources.every((s) => s.isFinished)) {
+    if (this.jobState === 'running' && this.sources.every((s) => s.isFinished) && this.remoteSourcesFinished === this.remoteSources) {
       this.jobState = 'stopping'
       void this.finish()
     }
@@ -524,11 +537,12 @@ export class Job {
       this.timer = undefined
       for (const source of this.sources) source.stop()
       this.backpressure.releaseAll()
-      await Promise.all(this.loops)
+      await Promise.all([...this.loops, this.pool?.request({ t: 'stop' }, 'stopped')])
       if (this.jobState !== 'stopping') return
       try {
         this.coordinator.trigger()
         for (const source of this.sources) source.end()
+        this.pool?.post({ t: 'end' })
       } catch (error) {
         this.fail(error)
       }
@@ -539,12 +553,14 @@ export class Job {
   /** Every sink saw End: once the last epochs are committed, close the writers and finish. */
   private sinkEnded(): void {
     this.endedSinks++
-    if (this.endedSinks < this.sinks.length || this.jobState === 'failed') return
+    if (this.endedSinks < this.totalSinks || this.jobState === 'failed') return
     void (async () => {
       await this.coordinator.flushed()
       if ((this.jobState as JobState) === 'failed') return
       // A writer that fails to close fails the job through its instance's error hook.
       await Promise.all(this.sinks.map((sink) => sink.close()))
+      await this.pool?.close()
+      this.remote?.close()
       await Promise.all(this.sources.map((s) => s.close().catch(() => undefined)))
       if ((this.jobState as JobState) === 'failed') return
       this.jobState = 'finished'
@@ -560,6 +576,8 @@ export class Job {
     this.timer = undefined
     for (const source of this.sources) source.abort()
     this.backpressure.releaseAll()
+    this.pool?.fail()
+    this.remote?.close()
     // Release what the readers and writers hold (sockets, files) so the process can exit; staged epochs
     // stay for the next run to finish or replay.
     void Promise.all([
@@ -567,47 +585,6 @@ export class Job {
       ...this.sinks.map((s) => s.abort()),
     ]).then(() => this.rejectDone(error))
   }
-}
-
-/**
- * A gate channel by its input edge (its place among the target's exchange inputs, not its `from` and
- * tag: a stream unioned with itself reaches the target twice) and its upstream instance.
- */
-function channelKey(input: number, upstream: number): string {
-  return `${input}#${upstream}`
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i)
-}
-
-function restoredPositions(checkpoint: Checkpoint | undefined, nodeId: string): ReadonlyMap<string, unknown> {
-  const positions = new Map<string, unknown>()
-  for (const snapshot of checkpoint?.nodes[nodeId]?.instances ?? []) {
-    const union = snapshot?.union
-    if (union instanceof Map) for (const [split, position] of union) positions.set(split as string, position)
-  }
-  return positions
-}
-
-function resumeOf(
-  checkpoint: Checkpoint | undefined,
-  nodeId: string,
-  owned: { start: number; end: number },
-  firstEpoch: number,
-): Resume | undefined {
-  const node = checkpoint?.nodes[nodeId]
-  if (!node) return undefined
-  const keyGroups = new Map<number, unknown>()
-  const union: unknown[] = []
-  for (const snapshot of node.instances) {
-    if (!snapshot) continue
-    if (snapshot.union !== undefined) union.push(snapshot.union)
-    for (const [group, state] of snapshot.keyGroups ?? []) {
-      if (group >= owned.start && group < owned.end) keyGroups.set(group, state)
-    }
-  }
-  return { epoch: firstEpoch - 1, keyGroups, union }
 }
 
 /** A checkpoint restores only into the graph that wrote it: same nodes, same operators, same key groups. */

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   ConfigError,
+  isWeirWorker,
   parseDuration,
   StreamingQueryManager,
   type Sink,
@@ -32,7 +33,8 @@ usage: weir-tweets [options]
   --output-mode append|update|complete default: complete for wordcount and windowed, update for watermarked
   --trigger SPEC                       '5 seconds' (processing time), availableNow, continuous (default '5 seconds')
   --sink console|jsonl:PATH            console tables (default), or JSON lines under PATH/<query>/
-  --parallelism N                      instances of the source and the aggregation (default 1)
+  --parallelism N                      instances of the source and the aggregation (default: --workers)
+  --workers N                          threads to run each query on: this one and N-1 worker threads (default 1)
   --max-files-per-trigger N            with --source file: a directory read N files per epoch
   --checkpoint DIR                     checkpoint location: DIR/<query>/ (restart resumes there)
   --duration DURATION                  stop after this long (default: run until Ctrl-C or the end)
@@ -79,7 +81,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         'output-mode': { type: 'string' },
         trigger: { type: 'string', default: '5 seconds' },
         sink: { type: 'string', default: 'console' },
-        parallelism: { type: 'string', default: '1' },
+        parallelism: { type: 'string' },
+        workers: { type: 'string', default: '1' },
         'max-files-per-trigger': { type: 'string' },
         checkpoint: { type: 'string' },
         duration: { type: 'string' },
@@ -107,7 +110,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   try {
     const selected: QueryName[] = values.query === 'all' ? [...QUERIES] : values.query.split(',').map(checkQuery)
     const trigger = parseTrigger(values.trigger)
-    const parallelism = wholeNumber(values.parallelism, '--parallelism')
+    const workers = wholeNumber(values.workers, '--workers')
+    const parallelism = values.parallelism === undefined ? workers : wholeNumber(values.parallelism, '--parallelism')
+    // A worker thread runs this program again to join the queries: what is done once (progress, the
+    // dashboard, error lines) stays in the main thread.
+    const inWorker = isWeirWorker()
     const duration = values.duration === undefined ? undefined : parseDuration(values.duration, '--duration')
     const start = Date.now()
     const manager = new StreamingQueryManager()
@@ -132,14 +139,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           queryName: NAMES[name],
           checkpointLocation: values.checkpoint === undefined ? undefined : join(values.checkpoint, NAMES[name]),
           parallelism,
+          workers,
           manager,
         }),
       )
     }
-    if (values.progress) {
+    if (values.progress && !inWorker) {
       manager.addListener({ onQueryProgress: ({ progress }) => io.err(progressLine(progress) + '\n') })
     }
-    if (values.dashboard !== undefined || values['dashboard-host'] !== undefined) {
+    if (!inWorker && (values.dashboard !== undefined || values['dashboard-host'] !== undefined)) {
       const port = values.dashboard === undefined ? DASHBOARD_PORT : Number(values.dashboard)
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new ConfigError(`--dashboard ${values.dashboard} is not a port: write a number such as 4040`)
@@ -153,7 +161,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       io.err(`weir-tweets: dashboard at ${dashboard.url}\n`)
     }
     const finishProgress =
-      'availableNow' in trigger && String(values.source).startsWith('file:')
+      'availableNow' in trigger && String(values.source).startsWith('file:') && !inWorker
         ? await showReadProgress(manager, String(values.source).slice('file:'.length), selected.length, io)
         : undefined
     for (const writer of writers) queries.push(await writer.start())
@@ -167,6 +175,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     finishProgress?.()
     const failed = results.find((r) => r.status === 'rejected')
     if (failed) {
+      if (inWorker) return 1
       io.err(`weir-tweets: ${(failed.reason as Error).message}\n`)
       return 1
     }

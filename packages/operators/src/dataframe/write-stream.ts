@@ -39,11 +39,16 @@ export interface WriteStreamOptions<T> {
   readonly deadLetterSink?: Sink<unknown>
   readonly manager?: StreamingQueryManager
   readonly clock?: Clock
+  /**
+   * Threads to run the query on (default 1). With 2 or more, worker threads run the program again and
+   * join the query when they reach this `start()`: see `isWeirWorker()` and docs/workers.md.
+   */
+  readonly workers?: number
 }
 
 const OPTIONS = new Set([
   'sink', 'outputMode', 'trigger', 'queryName', 'checkpointLocation', 'stateBackend', 'parallelism',
-  'idleTimeout', 'deadLetterSink', 'manager', 'clock',
+  'idleTimeout', 'deadLetterSink', 'manager', 'clock', 'workers',
 ])
 
 /** Spark's `DataStreamWriter`: `start()` checks everything, builds the graph and runs it. */
@@ -77,6 +82,7 @@ export class DataStreamWriter<T> {
       stateBackend: options.stateBackend,
       trigger: toTrigger(options.trigger),
       clock: options.clock,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
       sourceDescriptions: planned.sourceDescriptions,
       sinkDescription: planned.sinkDescription,
     })
