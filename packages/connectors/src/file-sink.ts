@@ -21,8 +21,8 @@ export interface FileSinkOptions {
  *
  * Exactly-once across restores: a staged epoch that the checkpoint covers is renamed into place when the
  * query restarts; a staged later epoch is dropped and written again by the replay; an epoch whose file
- * is already there is skipped when it is delivered again. (Per instance: restore at the parallelism
- * that wrote the files, or a replayed epoch may be written again under another instance's name.)
+ * is already there is skipped when it is delivered again. A restore at another parallelism finishes the
+ * staged files of instances that are gone too.
  *
  * @example
  * ```ts
@@ -52,17 +52,21 @@ export function fileSink<T = unknown>(dir: string, options: FileSinkOptions = {}
     name: 'file',
     /** Names the sink in a query's progress, as Spark's does. */
     description: `FileSink[${root}]`,
-    async createWriter({ instance, firstEpoch }: SinkWriterContext): Promise<SinkWriter<T>> {
+    async createWriter({ instance, parallelism, firstEpoch }: SinkWriterContext): Promise<SinkWriter<T>> {
       await mkdir(root, { recursive: true })
       const fileOf = (epoch: number) => `part-${String(epoch).padStart(8, '0')}-${instance}.jsonl`
-      const staged = new RegExp(`^\\.(part-(\\d{8,})-${instance}\\.jsonl)\\.tmp$`)
+      const staged = /^\.(part-(\d{8,})-(\d+)\.jsonl)\.tmp$/
       // Files staged by an earlier run: an epoch before `firstEpoch` was prepared by every instance and
       // its checkpoint committed, so only its rename was cut short: finish it. Later epochs are replayed.
+      // This instance sees to its own files and to those of instances the run no longer has (it ran at a
+      // higher parallelism), so that none is left behind.
       for (const name of await readdir(root)) {
         const match = staged.exec(name)
-        if (!match) continue
-        if (Number(match[2]) < firstEpoch && !(await exists(join(root, match[1]!)))) {
-          await rename(join(root, name), join(root, match[1]!))
+        const writer = Number(match?.[3])
+        if (!match || (writer !== instance && (writer < parallelism || writer % parallelism !== instance)))
+          continue
+        if (Number(match[2]) < firstEpoch && !(await exists(join(root, match[1])))) {
+          await rename(join(root, name), join(root, match[1]))
         } else {
           await rm(join(root, name), { force: true })
         }

@@ -8,6 +8,13 @@ import {
   type SourceReader,
   type SourceReaderContext,
 } from '@weir/core'
+import {
+  claimedSplits,
+  DirectoryProgress,
+  directorySplit,
+  type DirectoryPosition,
+  type FilePosition,
+} from './internal/directory-progress.js'
 import { LineReader } from './internal/line-reader.js'
 import { checkOptionNames, checkPositive, checkWholeNumber } from './internal/options.js'
 import { Sleeper } from './internal/sleep.js'
@@ -23,11 +30,7 @@ export interface FileSourceOptions {
   readonly bounded?: boolean
 }
 
-/** Where a split resumes: the file it was reading and the index of its next unread line. */
-export interface FilePosition {
-  readonly file: string
-  readonly line: number
-}
+export type { DirectoryPosition, FilePosition }
 
 /**
  * Reads JSON-lines text: each value is one raw line (a string; blank lines are skipped). Parsing is the
@@ -46,10 +49,13 @@ export interface FilePosition {
  * (`withWatermark`, or a source node's `timestamp` extractor). A batch never spans two files, and with `maxFilesPerTrigger: 1` a batch is one whole
  * file, so the watermark moves once per file.
  *
- * Parallelism: instance i of p reads the files whose index in name order is i mod p, as one split
- * `files-i-of-p`; a single file is read by instance 0 (split `files-0`), the others end at once. Its
- * position, `{ file, line }` (the next unread line), is what a restore resumes from, exactly; a
- * directory's checkpoint restores only at the parallelism that wrote it.
+ * Parallelism and restores: a single file is read by instance 0 (split `files-0`, position
+ * `{ file, line }`, the next unread line); the other instances end at once. A directory's files are dealt
+ * to instances by a hash of their name (`hashKey(name) mod parallelism`, stable as files come and go);
+ * instance i reads its files in name order as one split, `files-i`, so its watermark moves with them.
+ * Its position says which files were read when it started (whoever read them) and how far it has read
+ * its own since (see `DirectoryPosition`): it stays small however many files are read, a restore
+ * resumes exactly at the line, and a checkpoint written at one parallelism restores at any other.
  *
  * @example
  * ```ts
@@ -86,7 +92,13 @@ class FileReader implements SourceReader<string> {
   private current: { readonly name: string; readonly lines: LineReader } | undefined
   /** Files that sort at or before this one are read (or being read). */
   private after: string | undefined
+  /** A single file: where it resumes, and how far it is read. */
   private resume: FilePosition | undefined
+  private last: FilePosition | undefined
+  /** A directory: which files are whose and which are read. */
+  private progress: DirectoryProgress | undefined
+  /** Old readers' splits this one reports until its first batch says where it is (see `claimedSplits`). */
+  private claimed: string[] = []
   private nextListAt = 0
   private readonly sleeper: Sleeper
   private readonly batchSize: number
@@ -120,7 +132,7 @@ class FileReader implements SourceReader<string> {
         `fileSource: no file or directory at ${path}: write the path of a .jsonl file or a directory of them`,
       )
     }
-    const { instance, parallelism, availableNow } = context
+    const { instance, parallelism, availableNow, restored, sourceId } = context
     if (kind === 'file') {
       const bounded = options.bounded ?? true
       const owned = instance === 0
@@ -141,25 +153,31 @@ class FileReader implements SourceReader<string> {
       }
       return reader
     }
-    checkRestoredParallelism(context)
-    const split = `files-${instance}-of-${parallelism}`
     const reader = new FileReader(
       path,
       true,
-      split,
+      directorySplit(instance),
       options.bounded === true || availableNow,
       true,
       options,
       context,
     )
-    reader.resume = restoredPosition(context, split)
-    reader.after = reader.resume?.file
-    await reader.list()
+    reader.claimed = claimedSplits(restored, instance, parallelism, sourceId)
+    const names = await listNames(path)
+    reader.progress = DirectoryProgress.restore({ instance, parallelism, restored, names, sourceId })
+    reader.queue = reader.ownUnread(names)
+    reader.nextListAt = context.clock.now() + reader.pollIntervalMs
     return reader
   }
 
   async poll(): Promise<SourceBatch<string> | 'idle' | 'end'> {
     if (this.split === undefined) return 'end'
+    if (this.claimed.length > 0) {
+      // Say where this reader is before anything else: from then on its position holds what the old
+      // readers it stands in for had read.
+      this.claimed = []
+      return { split: this.split, values: [], position: this.position() }
+    }
     const batch = await this.read()
     if (batch) return batch
     if (this.finite) return 'end'
@@ -173,7 +191,7 @@ class FileReader implements SourceReader<string> {
   }
 
   splits(): readonly string[] {
-    return this.split === undefined ? [] : [this.split]
+    return this.split === undefined ? [] : [this.split, ...this.claimed]
   }
 
   async close(): Promise<void> {
@@ -185,7 +203,7 @@ class FileReader implements SourceReader<string> {
   private async read(): Promise<SourceBatch<string> | undefined> {
     const perFile = this.options.maxFilesPerTrigger
     const values: string[] = []
-    let position: FilePosition | undefined
+    let progressed = false
     let files = 0
     for (;;) {
       if (!this.current && !(await this.openNext())) break
@@ -193,15 +211,25 @@ class FileReader implements SourceReader<string> {
       const before = lines.lineNumber
       const taken = await lines.take(perFile === undefined ? this.batchSize - values.length : Infinity)
       for (const line of taken) values.push(line)
-      if (lines.lineNumber > before || lines.done) position = { file: name, line: lines.lineNumber }
+      if (lines.lineNumber > before || lines.done) progressed = true
+      this.last = { file: name, line: lines.lineNumber }
       if (!lines.done) break
+      this.progress?.finished(name)
       this.current = undefined
       files++
       if (perFile === undefined || files >= perFile) break
     }
-    if (position === undefined) return undefined
+    if (!progressed) return undefined
     const splitEnded = this.finite && this.current === undefined && this.queue.length === 0
-    return { split: this.split!, values, position, ...(splitEnded ? { splitEnded } : {}) }
+    return { split: this.split!, values, position: this.position(), ...(splitEnded ? { splitEnded } : {}) }
+  }
+
+  /** A single file's `{ file, line }`, or a directory reader's `DirectoryPosition`. */
+  private position(): FilePosition | DirectoryPosition {
+    if (!this.progress) return this.last!
+    return this.progress.position(
+      this.current ? { file: this.current.name, line: this.current.lines.lineNumber } : null,
+    )
   }
 
   private async openNext(): Promise<boolean> {
@@ -210,26 +238,36 @@ class FileReader implements SourceReader<string> {
     const lines = new LineReader(join(this.dir, name), this.complete)
     this.current = { name, lines }
     this.after = name
-    if (this.resume?.file === name) await lines.skipTo(this.resume.line)
+    const line = this.progress
+      ? this.progress.resumeLine(name)
+      : this.resume?.file === name
+        ? this.resume.line
+        : 0
+    if (line > 0) await lines.skipTo(line)
     this.resume = undefined
     return true
   }
 
-  /** Queues the owned files that sort after the last one opened (or from the restored one on). */
+  /** Queues the files that are this reader's, unread, and sort after the last one it opened. */
   private async list(): Promise<void> {
     this.nextListAt = this.context.clock.now() + this.pollIntervalMs
-    const { instance, parallelism } = this.context
-    const entries = await readdir(this.dir, { withFileTypes: true })
-    const names = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.jsonl') && !/^[._]/.test(e.name))
-      .map((e) => e.name)
-      .sort()
-    const mark = this.after
-    const from = this.resume?.file
-    this.queue = names.filter(
-      (n, i) => i % parallelism === instance && (mark === undefined || n > mark || n === from),
-    )
+    this.queue = this.ownUnread(await listNames(this.dir))
   }
+
+  private ownUnread(names: readonly string[]): string[] {
+    const progress = this.progress!
+    const mark = this.after
+    return names.filter((n) => progress.owns(n) && !progress.wasRead(n) && (mark === undefined || n > mark))
+  }
+}
+
+/** The `.jsonl` files of a directory (not hidden, not `_temporary`), in name order. */
+async function listNames(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  return entries
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.jsonl') && !/^[._]/.test(e.name))
+    .map((e) => e.name)
+    .sort()
 }
 
 function restoredPosition(context: SourceReaderContext, split: string): FilePosition | undefined {
@@ -243,19 +281,6 @@ function restoredPosition(context: SourceReaderContext, split: string): FilePosi
     )
   }
   return { file, line: line! }
-}
-
-/** Files are dealt to instances by index mod parallelism: a position means nothing at another parallelism. */
-function checkRestoredParallelism(context: SourceReaderContext): void {
-  for (const split of context.restored.keys()) {
-    const written = /^files-\d+-of-(\d+)$/.exec(split)?.[1]
-    if (written !== undefined && Number(written) !== context.parallelism) {
-      throw new ConfigError(
-        `fileSource '${context.sourceId}': the checkpoint read this directory with parallelism ${written}, ` +
-          `this run has ${context.parallelism}: restore it with parallelism ${written} (files are dealt to instances by index)`,
-      )
-    }
-  }
 }
 
 type PathKind = 'file' | 'directory' | 'other' | undefined

@@ -2,7 +2,12 @@
 export { consoleSink, type ConsoleSinkOptions } from './console-sink.js'
 export { formatBatch, showString, type FormatOptions } from './console-format.js'
 export { MemorySink, type MemorySinkOptions, type MemoryEpoch } from './memory-sink.js'
-export { fileSource, type FileSourceOptions, type FilePosition, type DirectoryPosition } from './file-source.js'
+export {
+  fileSource,
+  type FileSourceOptions,
+  type FilePosition,
+  type DirectoryPosition,
+} from './file-source.js'
 export { fileSink, type FileSinkOptions } from './file-sink.js'
 export {
   embeddedTweets,

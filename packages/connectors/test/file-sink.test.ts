@@ -146,11 +146,40 @@ test('finishes a commit cut short by a crash and drops staged epochs the restart
   await crashed.write([{ n: 2 }], 5)
   await crashed.prepare!(5)
   // The process dies here: epoch 4's checkpoint was committed, epoch 5's was not.
-  const restarted = await fileSink<{ n: number }>(dir).createWriter({ sinkId: 'out', instance: 0, parallelism: 1, firstEpoch: 5 })
+  const restarted = await fileSink<{ n: number }>(dir).createWriter({
+    sinkId: 'out',
+    instance: 0,
+    parallelism: 1,
+    firstEpoch: 5,
+  })
   t.deepEqual((await readdir(dir)).sort(), ['part-00000004-0.jsonl'])
   t.is(await read(dir, 'part-00000004-0.jsonl'), '{"batch":4,"n":1}\n')
   await restarted.write([{ n: 3 }], 5)
   await restarted.prepare!(5)
   await restarted.commit(5)
   t.is(await read(dir, 'part-00000005-0.jsonl'), '{"batch":5,"n":3}\n')
+})
+
+test('finishes the staged epochs of instances that a restart at a lower parallelism no longer has', async (t) => {
+  const dir = await tempDir(t)
+  const sink = fileSink<{ n: number }>(dir)
+  const crashed = []
+  for (const instance of [0, 1, 2]) {
+    crashed.push(await sink.createWriter({ sinkId: 'out', instance, parallelism: 3, firstEpoch: 0 }))
+  }
+  for (const [instance, w] of crashed.entries()) {
+    await w.write([{ n: instance }], 4)
+    await w.prepare!(4)
+    await w.write([{ n: 10 + instance }], 5)
+    await w.prepare!(5)
+  }
+  // The process dies: epoch 4's checkpoint was committed, epoch 5's was not. The restart has 2 instances.
+  for (const instance of [0, 1])
+    await sink.createWriter({ sinkId: 'out', instance, parallelism: 2, firstEpoch: 5 })
+  t.deepEqual((await readdir(dir)).sort(), [
+    'part-00000004-0.jsonl',
+    'part-00000004-1.jsonl',
+    'part-00000004-2.jsonl',
+  ])
+  t.is(await read(dir, 'part-00000004-2.jsonl'), '{"batch":4,"n":2}\n')
 })

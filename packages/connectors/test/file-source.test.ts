@@ -6,6 +6,7 @@ import {
   ConfigError,
   defineSink,
   defineSource,
+  hashKey,
   Job,
   ManualClock,
   MemoryStateBackend,
@@ -15,7 +16,7 @@ import {
   type SourceReaderContext,
 } from '@weir/core'
 
-import { fileSource, MemorySink, type FileSourceOptions } from '../src/index.js'
+import { fileSource, MemorySink, type DirectoryPosition, type FileSourceOptions } from '../src/index.js'
 
 async function tempDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-file-source-'))
@@ -67,6 +68,14 @@ async function until(condition: () => boolean): Promise<void> {
 
 const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `{"${prefix}":${i}}`)
 
+/** The position of the only reader of a directory that started from nothing. */
+function at(
+  ownThrough: string | null,
+  reading: { file: string; line: number } | null = null,
+): DirectoryPosition {
+  return { reader: 0, readers: 1, doneThrough: null, doneAlso: [], partlyRead: [], ownThrough, reading }
+}
+
 test('reads a file to its end, skipping blank lines, then ends', async (t) => {
   const dir = await tempDir(t)
   await writeFiles(dir, { 'x.jsonl': '{"a":1}\n\n  \n{"b":2}\r\n{"c":3}' })
@@ -107,8 +116,8 @@ test('reads the .jsonl files of a directory in name order, one file per batch at
   t.true(source.bounded)
   t.false(fileSource(dir).bounded)
   t.deepEqual(await drain(await source.createReader(context())), [
-    { split: 'files-0-of-1', values: ['{"a":0}', '{"a":1}'], position: { file: 'a.jsonl', line: 2 } },
-    { split: 'files-0-of-1', values: ['{"b":0}'], position: { file: 'b.jsonl', line: 1 }, splitEnded: true },
+    { split: 'files-0', values: ['{"a":0}', '{"a":1}'], position: at('a.jsonl') },
+    { split: 'files-0', values: ['{"b":0}'], position: at('b.jsonl'), splitEnded: true },
   ])
 })
 
@@ -137,17 +146,17 @@ test('makes each file exactly one batch with maxFilesPerTrigger 1, and n files w
   t.deepEqual(
     one.map((b) => [b.values, b.position]),
     [
-      [lines('a', 3), { file: '1.jsonl', line: 3 }],
-      [[], { file: '2.jsonl', line: 0 }],
-      [lines('c', 2), { file: '3.jsonl', line: 2 }],
+      [lines('a', 3), at('1.jsonl')],
+      [[], at('2.jsonl')],
+      [lines('c', 2), at('3.jsonl')],
     ],
   )
   const two = await drain(await reader(dir, { maxFilesPerTrigger: 2, bounded: true }))
   t.deepEqual(
     two.map((b) => [b.values, b.position]),
     [
-      [lines('a', 3), { file: '2.jsonl', line: 0 }],
-      [lines('c', 2), { file: '3.jsonl', line: 2 }],
+      [lines('a', 3), at('2.jsonl')],
+      [lines('c', 2), at('3.jsonl')],
     ],
   )
 })
@@ -168,20 +177,30 @@ test('resumes exactly at a restored file and line, neither repeating nor skippin
   )
   // Restore after every batch of the uninterrupted run, and at the very start.
   for (let i = 0; i < uninterrupted.length; i++) {
-    const restored = new Map([['files-0-of-1', uninterrupted[i].position]])
+    const restored = new Map([['files-0', uninterrupted[i].position]])
     const rest = await drain(await reader(dir, { batchSize: 2, bounded: true }, { restored }))
     const before = uninterrupted.slice(0, i + 1).flatMap((batch) => batch.values)
     t.deepEqual(
       [...before, ...rest.flatMap((batch) => batch.values)],
       all,
-      `restored at ${JSON.stringify(restored.get('files-0-of-1'))}`,
+      `restored at ${JSON.stringify(restored.get('files-0'))}`,
     )
   }
+  t.deepEqual(
+    uninterrupted.map((batch) => batch.position),
+    [
+      at(null, { file: 'a.jsonl', line: 2 }),
+      at(null, { file: 'a.jsonl', line: 5 }),
+      at('a.jsonl'),
+      at('a.jsonl', { file: 'b.jsonl', line: 2 }),
+      at('b.jsonl'),
+    ],
+  )
   const fromBlank = await drain(
     await reader(
       dir,
       { bounded: true },
-      { restored: new Map([['files-0-of-1', { file: 'a.jsonl', line: 2 }]]) },
+      { restored: new Map([['files-0', at(null, { file: 'a.jsonl', line: 2 })]]) },
     ),
   )
   t.deepEqual(
@@ -210,26 +229,14 @@ test('picks up a new file whose name sorts after the last one read, polling on t
   await writeFiles(dir, { '1.jsonl': '{"n":1}\n', '2.jsonl': '{"n":2}\n' })
   const clock = new ManualClock(0)
   const r = await reader(dir, { pollIntervalMs: 100 }, { clock })
-  t.deepEqual(await r.poll(), {
-    split: 'files-0-of-1',
-    values: ['{"n":1}'],
-    position: { file: '1.jsonl', line: 1 },
-  })
-  t.deepEqual(await r.poll(), {
-    split: 'files-0-of-1',
-    values: ['{"n":2}'],
-    position: { file: '2.jsonl', line: 1 },
-  })
+  t.deepEqual(await r.poll(), { split: 'files-0', values: ['{"n":1}'], position: at('1.jsonl') })
+  t.deepEqual(await r.poll(), { split: 'files-0', values: ['{"n":2}'], position: at('2.jsonl') })
   await writeFiles(dir, { '0.jsonl': '{"n":0}\n', '3.jsonl': '{"n":3}\n' })
   const waiting = r.poll()
   await until(() => clock.pendingTimers === 1)
   clock.advance(100)
   t.is(await waiting, 'idle')
-  t.deepEqual(await r.poll(), {
-    split: 'files-0-of-1',
-    values: ['{"n":3}'],
-    position: { file: '3.jsonl', line: 1 },
-  })
+  t.deepEqual(await r.poll(), { split: 'files-0', values: ['{"n":3}'], position: at('3.jsonl') })
   await r.close()
 })
 
@@ -250,7 +257,7 @@ test('reads only the files present at start with availableNow, then ends', async
   const r = await reader(dir, {}, { availableNow: true })
   await writeFiles(dir, { '2.jsonl': '{"n":2}\n' })
   t.deepEqual(await drain(r), [
-    { split: 'files-0-of-1', values: ['{"n":1}'], position: { file: '1.jsonl', line: 1 }, splitEnded: true },
+    { split: 'files-0', values: ['{"n":1}'], position: at('1.jsonl'), splitEnded: true },
   ])
 })
 
@@ -308,24 +315,20 @@ test('streams a file larger than its read buffer line by line', async (t) => {
   )
 })
 
-test('deals the files of a directory to instances by index, one split each', async (t) => {
+test('deals the files of a directory to instances by a hash of their name, one split each', async (t) => {
   const dir = await tempDir(t)
-  await writeFiles(
-    dir,
-    Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((n) => [`${n}.jsonl`, `{"f":"${n}"}\n`])),
-  )
-  const first = await reader(dir, { bounded: true }, { instance: 0, parallelism: 2 })
-  const second = await reader(dir, { bounded: true }, { instance: 1, parallelism: 2 })
-  t.deepEqual(first.splits(), ['files-0-of-2'])
-  t.deepEqual(second.splits(), ['files-1-of-2'])
-  t.deepEqual(
-    (await drain(first)).flatMap((b) => b.values),
-    ['{"f":"a"}', '{"f":"c"}', '{"f":"e"}'],
-  )
-  t.deepEqual(
-    (await drain(second)).flatMap((b) => b.values),
-    ['{"f":"b"}', '{"f":"d"}'],
-  )
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((n) => `${n}.jsonl`)
+  await writeFiles(dir, Object.fromEntries(names.map((n) => [n, `"${n}"\n`])))
+  for (const parallelism of [1, 2, 3]) {
+    for (let instance = 0; instance < parallelism; instance++) {
+      const r = await reader(dir, { bounded: true }, { instance, parallelism })
+      t.deepEqual(r.splits(), [`files-${instance}`])
+      t.deepEqual(
+        (await drain(r)).flatMap((b) => b.values),
+        names.filter((n) => hashKey(n) % parallelism === instance).map((n) => `"${n}"`),
+      )
+    }
+  }
 })
 
 test('reads a single file on instance 0 only', async (t) => {
@@ -346,14 +349,19 @@ test('fails at createReader when nothing is at the path, saying what to write', 
   })
 })
 
-test('refuses a directory checkpoint written at another parallelism', async (t) => {
+test('refuses a checkpoint whose split or position a directory reader does not write', async (t) => {
   const dir = await tempDir(t)
+  await t.throwsAsync(async () => reader(dir, {}, { restored: new Map([['files-1-of-2', at('a.jsonl')]]) }), {
+    instanceOf: ConfigError,
+    message:
+      "fileSource 'lines': the checkpoint holds split 'files-1-of-2', which a directory source does not write (it was written by another source, or by an older weir): use a new checkpoint location",
+  })
   await t.throwsAsync(
-    async () => reader(dir, {}, { restored: new Map([['files-1-of-2', { file: 'a.jsonl', line: 1 }]]) }),
+    async () => reader(dir, {}, { restored: new Map([['files-0', { file: 'a.jsonl', line: 1 }]]) }),
     {
       instanceOf: ConfigError,
       message:
-        "fileSource 'lines': the checkpoint read this directory with parallelism 2, this run has 1: restore it with parallelism 2 (files are dealt to instances by index)",
+        /holds \{"file":"a.jsonl","line":1\} for split 'files-0', not the position of a directory reader/,
     },
   )
 })
@@ -427,4 +435,164 @@ test('goes on after a restart from the line the last committed epoch reached', a
     sink.epochs.map((e) => e.epoch),
     [0, 1],
   )
+})
+
+/**
+ * Runs readers of a directory as a job would, once per parallelism in `runs`: each reader of a run polls
+ * as often as `polls` says (Infinity: to its end), then the run "checkpoints" the way a source instance
+ * does (a split's position is that of its last batch, or the restored one while the reader still reports
+ * the split) and the next run restores from it. Returns every value read, and the last checkpoint.
+ */
+async function readAcrossRestores(
+  dir: string,
+  options: FileSourceOptions,
+  runs: readonly { parallelism: number; polls: (instance: number) => number }[],
+): Promise<{ values: string[]; positions: ReadonlyMap<string, unknown> }> {
+  let restored: ReadonlyMap<string, unknown> = new Map()
+  const values: string[] = []
+  for (const run of runs) {
+    const checkpoint = new Map<string, unknown>()
+    for (let instance = 0; instance < run.parallelism; instance++) {
+      const r = await reader(
+        dir,
+        { ...options, bounded: true },
+        { instance, parallelism: run.parallelism, restored },
+      )
+      const latest = new Map<string, unknown>()
+      for (let i = 0; i < run.polls(instance); i++) {
+        const batch = await r.poll()
+        if (batch === 'end') break
+        if (batch === 'idle') throw new Error('the reader went idle instead of ending')
+        values.push(...batch.values)
+        latest.set(batch.split, batch.position)
+      }
+      for (const split of r.splits()) if (restored.has(split)) checkpoint.set(split, restored.get(split))
+      for (const [split, position] of latest) checkpoint.set(split, position)
+      await r.close()
+    }
+    restored = checkpoint
+  }
+  return { values, positions: restored }
+}
+
+async function numberedFiles(
+  dir: string,
+  files: number,
+  linesPerFile: (i: number) => number,
+): Promise<string[]> {
+  const all: string[] = []
+  const contents: Record<string, string> = {}
+  for (let f = 0; f < files; f++) {
+    const name = `f${String(f).padStart(3, '0')}`
+    const own = lines(name, linesPerFile(f))
+    all.push(...own)
+    contents[`${name}.jsonl`] =
+      own.map((l, i) => (i % 4 === 3 ? `${l}\n` : l)).join('\n') + (own.length ? '\n' : '')
+  }
+  await writeFiles(dir, contents)
+  return all
+}
+
+test('restores a directory read at one parallelism into any other, every line exactly once', async (t) => {
+  const dir = await tempDir(t)
+  const all = await numberedFiles(dir, 23, (f) => (f * 7) % 11)
+  const schedules: (readonly number[])[] = [
+    [2, 3, 1, 2],
+    [1, 4, 2, 1],
+    [3, 1, 3],
+    [4, 2, 5, 1],
+  ]
+  for (const parallelisms of schedules) {
+    for (const options of [{ batchSize: 3 }, { maxFilesPerTrigger: 1 }, { maxFilesPerTrigger: 2 }] as const) {
+      const runs = parallelisms.map((parallelism, n) => ({
+        parallelism,
+        // Uneven progress, a reader that never polls before its run's checkpoint, and a last run to the end.
+        polls: (instance: number) =>
+          n === parallelisms.length - 1
+            ? Infinity
+            : instance === 1 && n === 1
+              ? 0
+              : 1 + ((instance * 3 + n * 5) % 4),
+      }))
+      const { values } = await readAcrossRestores(dir, options, runs)
+      t.deepEqual(
+        values.slice().sort(),
+        all.slice().sort(),
+        `${parallelisms.join(' → ')} with ${JSON.stringify(options)}`,
+      )
+    }
+  }
+})
+
+test('reports the splits of old readers it stands in for until its first batch says where it is', async (t) => {
+  const dir = await tempDir(t)
+  await numberedFiles(dir, 6, () => 2)
+  const { positions } = await readAcrossRestores(dir, { maxFilesPerTrigger: 1 }, [
+    { parallelism: 3, polls: () => 1 },
+  ])
+  t.deepEqual([...positions.keys()], ['files-0', 'files-1', 'files-2'])
+  const first = await reader(dir, { bounded: true }, { instance: 0, parallelism: 2, restored: positions })
+  const second = await reader(dir, { bounded: true }, { instance: 1, parallelism: 2, restored: positions })
+  t.deepEqual(first.splits(), ['files-0', 'files-2'])
+  t.deepEqual(second.splits(), ['files-1'])
+  const said = await first.poll()
+  t.like(said, { split: 'files-0', values: [] })
+  t.deepEqual(first.splits(), ['files-0'])
+  // What the three old readers had read (one file each), as a prefix of names and the read files above it.
+  const read = [...positions.values()].map((p) => (p as DirectoryPosition).ownThrough!).sort()
+  const { doneThrough, doneAlso } = (said as SourceBatch<string>).position as DirectoryPosition
+  const names = Array.from({ length: 6 }, (_, f) => `f00${f}.jsonl`)
+  t.deepEqual(
+    names.filter((n) => (doneThrough !== null && n <= doneThrough) || doneAlso.includes(n)),
+    read,
+  )
+  await first.close()
+  await second.close()
+})
+
+test('keeps a directory position small however many files are read', async (t) => {
+  const dir = await tempDir(t)
+  await numberedFiles(dir, 60, () => 1)
+  const { positions } = await readAcrossRestores(dir, { maxFilesPerTrigger: 1 }, [
+    { parallelism: 1, polls: () => 59 },
+  ])
+  t.deepEqual(positions, new Map([['files-0', at('f058.jsonl')]]))
+  // Two readers that progressed unevenly: a restore keeps the names read above the common prefix only.
+  const after = await readAcrossRestores(dir, { maxFilesPerTrigger: 1 }, [
+    { parallelism: 2, polls: (i) => (i === 0 ? 20 : 5) },
+    { parallelism: 3, polls: () => 0 },
+  ])
+  for (const position of after.positions.values()) {
+    const { doneThrough, doneAlso } = position as DirectoryPosition
+    t.true(doneThrough === null || doneThrough < 'f030.jsonl')
+    t.true(doneAlso.length <= 25, `${doneAlso.length} names above ${doneThrough}`)
+  }
+})
+
+test('restores a query that reads a directory at another parallelism, each line once', async (t) => {
+  const dir = await tempDir(t)
+  const all = await numberedFiles(dir, 12, (f) => 1 + (f % 3))
+  const backend = new MemoryStateBackend()
+  const sink = new MemorySink<string>({ outputMode: 'append' })
+  const graph = (parallelism: number) => {
+    const g = new StreamGraph()
+    g.from(defineSource('lines', fileSource(dir, { maxFilesPerTrigger: 1, bounded: true })), {
+      parallelism,
+    }).to(defineSink('out', sink), { parallelism })
+    return g
+  }
+  const first = await Job.start(graph(2), { trigger: { kind: 'manual' }, stateBackend: backend })
+  await until(
+    () =>
+      (first.counters()['lines#0']?.recordsOut ?? 0) + (first.counters()['lines#1']?.recordsOut ?? 0) >= 5,
+  )
+  await first.stop()
+  const read = sink.rows().length
+  t.true(read >= 5 && read < all.length)
+  const second = await Job.start(graph(3), { trigger: { kind: 'availableNow' }, stateBackend: backend })
+  await second.done
+  t.deepEqual(sink.rows().slice().sort(), all.slice().sort())
+  const third = await Job.start(graph(1), { trigger: { kind: 'availableNow' }, stateBackend: backend })
+  await third.done
+  t.is(sink.rows().length, all.length)
 })

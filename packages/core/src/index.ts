@@ -1,4 +1,12 @@
-export { WeirError, ConfigError, OperatorError, ProtocolError, assertNever, messageOf, preview } from './errors.js'
+export {
+  WeirError,
+  ConfigError,
+  OperatorError,
+  ProtocolError,
+  assertNever,
+  messageOf,
+  preview,
+} from './errors.js'
 export {
   type StreamRecord,
   type Window,
@@ -39,9 +47,31 @@ export {
   type OperatorSnapshot,
   type Resume,
 } from './graph/operator.js'
-export { defineSource, defineSink, FILTERED, type SourceSpec, type SinkSpec, type NodeSpec, type EventTimeOptions, type DecodeContext } from './graph/specs.js'
-export { StreamGraph, DataStream, MAIN_OUTPUT, type Partitioner, type GraphNode, type GraphEdge } from './graph/stream-graph.js'
-export { buildPhysicalPlan, describePlan, gateChannels, type PhysicalPlan, type PhysicalNode } from './graph/physical-plan.js'
+export {
+  defineSource,
+  defineSink,
+  FILTERED,
+  type SourceSpec,
+  type SinkSpec,
+  type NodeSpec,
+  type EventTimeOptions,
+  type DecodeContext,
+} from './graph/specs.js'
+export {
+  StreamGraph,
+  DataStream,
+  MAIN_OUTPUT,
+  type Partitioner,
+  type GraphNode,
+  type GraphEdge,
+} from './graph/stream-graph.js'
+export {
+  buildPhysicalPlan,
+  describePlan,
+  gateChannels,
+  type PhysicalPlan,
+  type PhysicalNode,
+} from './graph/physical-plan.js'
 export type { Source, SourceReader, SourceReaderContext, SourceBatch } from './io/source.js'
 export type { Sink, SinkWriter, SinkWriterContext } from './io/sink.js'
 export { Counters } from './metrics/counters.js'
@@ -93,4 +123,9 @@ export {
   type SourceProgress,
 } from './query/progress.js'
 export { resolveQueryId } from './query/checkpoint-location.js'
-export { LevelStateBackend, CHECKPOINT_FORMAT_VERSION, type EpochMetadata, type CheckpointProblem } from './state/level-state-backend.js'
+export {
+  LevelStateBackend,
+  CHECKPOINT_FORMAT_VERSION,
+  type EpochMetadata,
+  type CheckpointProblem,
+} from './state/level-state-backend.js'

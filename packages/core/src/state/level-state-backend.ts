@@ -60,7 +60,10 @@ export class LevelStateBackend implements StateBackend {
     private readonly queryId: string | null,
   ) {}
 
-  static async open(location: string, options: { retain?: number; queryId?: string } = {}): Promise<LevelStateBackend> {
+  static async open(
+    location: string,
+    options: { retain?: number; queryId?: string } = {},
+  ): Promise<LevelStateBackend> {
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
     try {
       await db.open()
@@ -90,10 +93,12 @@ export class LevelStateBackend implements StateBackend {
     const epochs = await this.committedEpochs()
     for (let i = epochs.length - 1; i >= 0; i--) {
       try {
-        return await this.read(epochs[i]!)
+        return await this.read(epochs[i])
       } catch (error) {
-        this.problems.push({ epoch: epochs[i]!, reason: (error as Error).message })
-        process.emitWarning(`weir: checkpoint epoch ${epochs[i]} at ${this.location} is unreadable and is skipped: ${(error as Error).message}`)
+        this.problems.push({ epoch: epochs[i], reason: (error as Error).message })
+        process.emitWarning(
+          `weir: checkpoint epoch ${epochs[i]} at ${this.location} is unreadable and is skipped: ${(error as Error).message}`,
+        )
       }
     }
     return undefined
@@ -111,9 +116,15 @@ export class LevelStateBackend implements StateBackend {
         `epoch ${epoch} was written in checkpoint format ${meta.formatVersion}; this weir reads format ${CHECKPOINT_FORMAT_VERSION}`,
       )
     }
-    const nodes: Record<string, { name: string; parallelism: number; instances: (OperatorSnapshot | undefined)[] }> = {}
+    const nodes: Record<
+      string,
+      { name: string; parallelism: number; instances: (OperatorSnapshot | undefined)[] }
+    > = {}
     for (const [id, node] of Object.entries(meta.nodes)) {
-      nodes[id] = { ...node, instances: new Array(node.parallelism).fill(undefined) }
+      nodes[id] = {
+        ...node,
+        instances: new Array<OperatorSnapshot | undefined>(node.parallelism).fill(undefined),
+      }
     }
     const keyGroups = new Map<string, Map<number, unknown>>()
     const splits = new Map<string, Map<string, unknown>>()
@@ -128,13 +139,13 @@ export class LevelStateBackend implements StateBackend {
       const part = name.join('/')
       const decoded = decodeSnapshot(value)
       if (kind === 'k') {
-        if (!keyGroups.has(nodeId!)) keyGroups.set(nodeId!, new Map())
-        keyGroups.get(nodeId!)!.set(Number(part), decoded)
+        if (!keyGroups.has(nodeId)) keyGroups.set(nodeId, new Map())
+        keyGroups.get(nodeId)!.set(Number(part), decoded)
       } else if (kind === 's') {
-        if (!splits.has(nodeId!)) splits.set(nodeId!, new Map())
-        splits.get(nodeId!)!.set(part, decoded)
+        if (!splits.has(nodeId)) splits.set(nodeId, new Map())
+        splits.get(nodeId)!.set(part, decoded)
       } else if (kind === 'u') {
-        const node = nodes[nodeId!]
+        const node = nodes[nodeId]
         if (node) node.instances[Number(part)] = { ...(node.instances[Number(part)] ?? {}), union: decoded }
       }
     }
@@ -185,12 +196,20 @@ export class LevelStateBackend implements StateBackend {
         }
         if (isSourceNode(node) && snapshot.union instanceof Map) {
           for (const [split, position] of snapshot.union) {
-            puts.push({ type: 'put', key: `${prefix}${nodeId}/s/${String(split)}`, value: encodeSnapshot(position) })
+            puts.push({
+              type: 'put',
+              key: `${prefix}${nodeId}/s/${String(split)}`,
+              value: encodeSnapshot(position),
+            })
           }
         } else if (snapshot.union !== undefined) {
-          puts.push({ type: 'put', key: `${prefix}${nodeId}/u/${instance}`, value: encodeSnapshot(snapshot.union) })
+          puts.push({
+            type: 'put',
+            key: `${prefix}${nodeId}/u/${instance}`,
+            value: encodeSnapshot(snapshot.union),
+          })
         }
-        for (let i = before; i < puts.length; i++) bytes[instance]! += puts[i]!.value.byteLength
+        for (let i = before; i < puts.length; i++) bytes[instance] += puts[i].value.byteLength
       })
     }
     puts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -202,11 +221,16 @@ export class LevelStateBackend implements StateBackend {
       queryId: this.queryId,
       maxParallelism: checkpoint.maxParallelism,
       watermark: checkpoint.watermark,
-      nodes: Object.fromEntries(Object.entries(checkpoint.nodes).map(([id, n]) => [id, { name: n.name, parallelism: n.parallelism }])),
+      nodes: Object.fromEntries(
+        Object.entries(checkpoint.nodes).map(([id, n]) => [id, { name: n.name, parallelism: n.parallelism }]),
+      ),
       entries: puts.length,
       checksum,
       writtenAt: new Date().toISOString(),
     }
+    // After `latest()` skipped this epoch as corrupt, the restored run writes it again: none of the old
+    // entries may outlive it, or the new epoch would fail its checksum in turn.
+    await this.db.clear({ gte: prefix, lt: `${prefix}\uffff` })
     await this.db.batch([
       ...puts,
       { type: 'put', key: `${prefix}meta`, value: encodeSnapshot(meta) },

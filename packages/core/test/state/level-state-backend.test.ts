@@ -18,13 +18,20 @@ function checkpoint(epoch: number, count: number): Checkpoint {
     maxParallelism: 128,
     watermark: 1_000 * epoch,
     nodes: {
-      source: { name: 'source', parallelism: 2, instances: [{ union: new Map([['p0', 10 * epoch]]) }, { union: new Map([['p1', 7]]) }] },
+      source: {
+        name: 'source',
+        parallelism: 2,
+        instances: [{ union: new Map([['p0', 10 * epoch]]) }, { union: new Map([['p1', 7]]) }],
+      },
       words: { name: 'explode', parallelism: 2, instances: [undefined, undefined] },
       counts: {
         name: 'keyed-aggregate',
         parallelism: 2,
         instances: [
-          { keyGroups: new Map<number, unknown>([[3, { the: count, a: [1, null] }]]), union: { watermark: -Infinity } },
+          {
+            keyGroups: new Map<number, unknown>([[3, { the: count, a: [1, null] }]]),
+            union: { watermark: -Infinity },
+          },
           { keyGroups: new Map<number, unknown>([[100, { x: 1.5 }]]), union: { watermark: 5 } },
         ],
       },
@@ -42,13 +49,31 @@ test('round-trips a committed epoch: key groups, split positions and union state
     maxParallelism: 128,
     watermark: 4000,
     nodes: {
-      source: { name: 'source', parallelism: 2, instances: [{ union: new Map<string, unknown>([['p0', 40], ['p1', 7]]) }, undefined] },
+      source: {
+        name: 'source',
+        parallelism: 2,
+        instances: [
+          {
+            union: new Map<string, unknown>([
+              ['p0', 40],
+              ['p1', 7],
+            ]),
+          },
+          undefined,
+        ],
+      },
       words: { name: 'explode', parallelism: 2, instances: [undefined, undefined] },
       counts: {
         name: 'keyed-aggregate',
         parallelism: 2,
         instances: [
-          { union: { watermark: -Infinity }, keyGroups: new Map<number, unknown>([[100, { x: 1.5 }], [3, { the: 42, a: [1, null] }]]) },
+          {
+            union: { watermark: -Infinity },
+            keyGroups: new Map<number, unknown>([
+              [100, { x: 1.5 }],
+              [3, { the: 42, a: [1, null] }],
+            ]),
+          },
           { union: { watermark: 5 } },
         ],
       },
@@ -97,7 +122,35 @@ test('skips a corrupt newest epoch for the previous good one and reports it', as
   const latest = await reopened.latest()
   t.is(latest?.epoch, 0)
   t.is(reopened.problems.length, 1)
-  t.regex(reopened.problems[0]!.reason, /epoch 1 is corrupt/)
+  t.regex(reopened.problems[0].reason, /epoch 1 is corrupt/)
+  await reopened.close()
+})
+
+test('writes an epoch skipped as corrupt again from scratch, leaving none of its old entries', async (t) => {
+  const dir = await tempDir(t)
+  const backend = await LevelStateBackend.open(dir)
+  await backend.commit(checkpoint(0, 1))
+  await backend.commit(checkpoint(1, 2))
+  await backend.close()
+  const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
+  await raw.put('000000000001/counts/k/3', new Uint8Array([0xc0]))
+  await raw.close()
+  const reopened = await LevelStateBackend.open(dir)
+  t.is((await reopened.latest())?.epoch, 0)
+  // The run restored from epoch 0 writes epoch 1 again, now without key group 100.
+  const again = checkpoint(1, 5)
+  const counts = again.nodes.counts
+  await reopened.commit({
+    ...again,
+    nodes: {
+      ...again.nodes,
+      counts: { ...counts, instances: [counts.instances[0], { union: { watermark: 5 } }] },
+    },
+  })
+  const latest = await reopened.latest()
+  t.deepEqual(reopened.problems, [])
+  t.is(latest?.epoch, 1)
+  t.deepEqual([...(latest?.nodes.counts?.instances[0]?.keyGroups?.keys() ?? [])], [3])
   await reopened.close()
 })
 
@@ -106,26 +159,48 @@ test('reads a checkpoint of the first format version from a fixture', async (t) 
   const fixture = fileURLToPath(new URL('../../../test/fixtures/checkpoint-v1.json', import.meta.url))
   const entries = JSON.parse(await readFile(fixture, 'utf8')) as Record<string, string>
   const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
-  await raw.batch(Object.entries(entries).map(([key, hex]) => ({ type: 'put' as const, key, value: Buffer.from(hex, 'hex') })))
+  await raw.batch(
+    Object.entries(entries).map(([key, hex]) => ({
+      type: 'put' as const,
+      key,
+      value: Buffer.from(hex, 'hex'),
+    })),
+  )
   await raw.close()
   const backend = await LevelStateBackend.open(dir)
-  t.deepEqual(await backend.latest(), (await (async () => {
-    const expected = checkpoint(7, 3)
-    return {
-      ...expected,
-      nodes: {
-        source: { name: 'source', parallelism: 2, instances: [{ union: new Map<string, unknown>([['p0', 70], ['p1', 7]]) }, undefined] },
-        words: expected.nodes.words!,
-        counts: {
-          name: 'keyed-aggregate',
-          parallelism: 2,
-          instances: [
-            { union: { watermark: -Infinity }, keyGroups: new Map<number, unknown>([[100, { x: 1.5 }], [3, { the: 3, a: [1, null] }]]) },
-            { union: { watermark: 5 } },
-          ],
-        },
+  const expected = checkpoint(7, 3)
+  t.deepEqual(await backend.latest(), {
+    ...expected,
+    nodes: {
+      source: {
+        name: 'source',
+        parallelism: 2,
+        instances: [
+          {
+            union: new Map<string, unknown>([
+              ['p0', 70],
+              ['p1', 7],
+            ]),
+          },
+          undefined,
+        ],
       },
-    }
-  })()))
+      words: expected.nodes.words,
+      counts: {
+        name: 'keyed-aggregate',
+        parallelism: 2,
+        instances: [
+          {
+            union: { watermark: -Infinity },
+            keyGroups: new Map<number, unknown>([
+              [100, { x: 1.5 }],
+              [3, { the: 3, a: [1, null] }],
+            ]),
+          },
+          { union: { watermark: 5 } },
+        ],
+      },
+    },
+  })
   await backend.close()
 })
