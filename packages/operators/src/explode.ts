@@ -1,4 +1,11 @@
-import { DEAD_LETTER, defineOperator, eachRecord, type OnError, type StreamRecord, type TransformSpec } from '@weir/core'
+import {
+  DEAD_LETTER,
+  defineOperator,
+  eachRecord,
+  type OnError,
+  type StreamRecord,
+  type TransformSpec,
+} from '@weir/core'
 
 /** Input records exploded per emitted batch. */
 const INPUT_SLICE = 64
@@ -24,6 +31,7 @@ export function explode<I, O>(
   return defineOperator<I, O>({
     id,
     name: 'explode',
+    freshRecords: true,
     sideOutputs: onError === 'dead-letter' ? [DEAD_LETTER] : [],
     build: (context) => ({
       onData(records, out) {
@@ -40,7 +48,8 @@ export function explode<I, O>(
                 result.push({ value: values[j] as O, timestamp: r.timestamp, key: r.key, window: r.window })
               }
             } else {
-              for (const value of values) result.push({ value, timestamp: r.timestamp, key: r.key, window: r.window })
+              for (const value of values)
+                result.push({ value, timestamp: r.timestamp, key: r.key, window: r.window })
             }
           })
           out.emit(result)

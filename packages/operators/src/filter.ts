@@ -1,4 +1,11 @@
-import { DEAD_LETTER, defineOperator, eachRecord, type OnError, type StreamRecord, type TransformSpec } from '@weir/core'
+import {
+  DEAD_LETTER,
+  defineOperator,
+  eachRecord,
+  type OnError,
+  type StreamRecord,
+  type TransformSpec,
+} from '@weir/core'
 
 /**
  * Keeps the records whose value passes `predicate`; the records kept are the same objects (timestamps,
@@ -10,7 +17,11 @@ import { DEAD_LETTER, defineOperator, eachRecord, type OnError, type StreamRecor
  * stream.via(filter('english', (tweet: Tweet) => tweet.lang === 'en'))
  * ```
  */
-export function filter<T>(id: string, predicate: (value: T) => boolean, options: { onError?: OnError } = {}): TransformSpec<T, T> {
+export function filter<T>(
+  id: string,
+  predicate: (value: T) => boolean,
+  options: { onError?: OnError } = {},
+): TransformSpec<T, T> {
   const onError = options.onError ?? 'fail'
   return defineOperator<T, T>({
     id,

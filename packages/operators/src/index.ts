@@ -5,8 +5,14 @@ export { explode } from './explode.js'
 export { windowAssign, NO_EVENT_TIME } from './window-assign.js'
 export { sortLimit, type SortKey } from './sort-limit.js'
 export { sink } from './sink.js'
-export { keyedAggregate, type KeyedAggregateOptions, type AggregateRow, type OutputMode } from './keyed-aggregate.js'
+export {
+  keyedAggregate,
+  type KeyedAggregateOptions,
+  type AggregateRow,
+  type OutputMode,
+} from './keyed-aggregate.js'
 export { count, sum, min, max, avg, combine, type Aggregator, type Maybe } from './aggregators.js'
+export { partialAggregate, type Partial, type PartialAggregateOptions } from './partial-aggregate.js'
 export * from './dataframe/index.js'
 export {
   string,

@@ -6,6 +6,7 @@ import {
   type WindowAssigner,
 } from '@weir/core'
 import type { Aggregator } from './aggregators.js'
+import type { Partial } from './partial-aggregate.js'
 import { checkAggregateOptions, restoredWatermark } from './aggregate/config.js'
 import { GlobalTable } from './aggregate/global-table.js'
 import { SessionTable } from './aggregate/session-table.js'
@@ -30,6 +31,12 @@ export interface KeyedAggregateOptions<V, A, R> {
   readonly allowedLateness?: number
   /** Send late records to the side output `'late'` (they are counted either way). */
   readonly lateOutput?: boolean
+  /**
+   * What the records carry: `'values'` (the default) to add, or `'partials'`: `[key, acc]` pairs from a
+   * `partialAggregate` upstream, whose accumulators are merged (`aggregator.merge`, required). The state,
+   * its snapshots and the rows are the same as with values. Without windows only.
+   */
+  readonly input?: 'values' | 'partials'
 }
 
 /**
@@ -72,14 +79,18 @@ export function keyedAggregate<V, A, R>(
   const allowedLateness = options.allowedLateness ?? 0
   const lateOutput = options.lateOutput ?? false
   checkAggregateOptions(id, options, allowedLateness)
+  // Partials are folded in with merge: the tables then keep the same accumulators as with values.
+  const folding: Aggregator<V, A, R> =
+    options.input === 'partials' ? mergingPartials(aggregator as Aggregator<unknown, A, R>) : aggregator
   return defineOperator<V, AggregateRow<R>>({
     id,
     name: 'keyed-aggregate',
+    freshRecords: true,
     stateful: true,
     sideOutputs: lateOutput ? ['late'] : [],
     build(ctx, resume) {
       const watermark = restoredWatermark(id, resume, windows)
-      const settings = { aggregator, outputMode, allowedLateness, watermark }
+      const settings = { aggregator: folding, outputMode, allowedLateness, watermark }
       const table: AggregateTable<V, R> =
         windows === undefined
           ? new GlobalTable(settings)
@@ -133,4 +144,16 @@ export function keyedAggregate<V, A, R>(
       }
     },
   })
+}
+
+/** The aggregator a keyed aggregate with `input: 'partials'` folds with: each value is `[key, acc]`, merged into the key's accumulator. */
+function mergingPartials<V, A, R>(aggregator: Aggregator<unknown, A, R>): Aggregator<V, A, R> {
+  const merge = aggregator.merge!
+  return {
+    name: aggregator.name,
+    init: aggregator.init,
+    add: (acc, partial) => merge(acc, (partial as unknown as Partial<A>)[1]),
+    merge,
+    result: aggregator.result,
+  }
 }

@@ -1,4 +1,11 @@
-import { DEAD_LETTER, defineOperator, eachRecord, type OnError, type StreamRecord, type TransformSpec } from '@weir/core'
+import {
+  DEAD_LETTER,
+  defineOperator,
+  eachRecord,
+  type OnError,
+  type StreamRecord,
+  type TransformSpec,
+} from '@weir/core'
 
 /**
  * Transforms each record's value with `fn`. Timestamps, keys and windows pass through unchanged;
@@ -11,11 +18,16 @@ import { DEAD_LETTER, defineOperator, eachRecord, type OnError, type StreamRecor
  * stream.via(map('parse', (line: string) => JSON.parse(line) as Tweet, { onError: 'dead-letter' }))
  * ```
  */
-export function map<I, O>(id: string, fn: (value: I) => O, options: { onError?: OnError } = {}): TransformSpec<I, O> {
+export function map<I, O>(
+  id: string,
+  fn: (value: I) => O,
+  options: { onError?: OnError } = {},
+): TransformSpec<I, O> {
   const onError = options.onError ?? 'fail'
   return defineOperator<I, O>({
     id,
     name: 'map',
+    freshRecords: true,
     sideOutputs: onError === 'dead-letter' ? [DEAD_LETTER] : [],
     build: (context) => ({
       onData(records, out) {

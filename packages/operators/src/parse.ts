@@ -39,6 +39,7 @@ export function parse<
   return defineOperator<string | Uint8Array, ParsedRow<S, M, C>>({
     id,
     name: 'parse',
+    freshRecords: true,
     sideOutputs: options.mode === 'dropMalformed' ? [DEAD_LETTER] : [],
     build: (context) => ({
       onData(records, out) {

@@ -20,7 +20,10 @@ export interface SortKey<T> {
  * counts.rebalance().via(sortLimit('top', { orderBy: [{ by: (r) => r.value, descending: true }], limit: 20 }), { parallelism: 1 })
  * ```
  */
-export function sortLimit<T>(id: string, options: { orderBy: readonly SortKey<T>[]; limit?: number }): TransformSpec<T, T> {
+export function sortLimit<T>(
+  id: string,
+  options: { orderBy: readonly SortKey<T>[]; limit?: number },
+): TransformSpec<T, T> {
   const limit = options.limit ?? Infinity
   const compare = comparator(options.orderBy)
   return defineOperator<T, T>({

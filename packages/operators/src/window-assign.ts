@@ -16,22 +16,32 @@ export const NO_EVENT_TIME = 'no-event-time'
  * stream.via(windowAssign('windows', slidingWindows({ size: 300_000, slide: 60_000 })))
  * ```
  */
-export function windowAssign<T>(id: string, assigner: WindowAssigner, options: { noTimeOutput?: boolean } = {}): TransformSpec<T, T> {
+export function windowAssign<T>(
+  id: string,
+  assigner: WindowAssigner,
+  options: { noTimeOutput?: boolean } = {},
+): TransformSpec<T, T> {
   return defineOperator<T, T>({
     id,
     name: 'window-assign',
+    freshRecords: true,
     sideOutputs: options.noTimeOutput ? [NO_EVENT_TIME] : [],
     build: (context) => ({
       onData(records, out) {
         const result: StreamRecord<T>[] = []
         let untimed: StreamRecord<T>[] | undefined
         for (let i = 0; i < records.length; i++) {
-          const r = records[i]!
+          const r = records[i]
           if (r.timestamp === null) {
             ;(untimed ??= []).push(r)
             continue
           }
-          result.push({ value: r.value, timestamp: r.timestamp, key: r.key, window: assigner.sliceOf(r.timestamp) })
+          result.push({
+            value: r.value,
+            timestamp: r.timestamp,
+            key: r.key,
+            window: assigner.sliceOf(r.timestamp),
+          })
         }
         if (untimed) {
           context.counters.add('numRowsWithoutWindow', untimed.length)

@@ -179,9 +179,21 @@ class KafkaSinkWriter<T> implements SinkWriter<T> {
       await this.send(this.buffer.splice(0, this.settings.batchRows))
   }
 
-  /** Epoch `epoch` is whole: send what is buffered and wait for every send's acknowledgement. */
-  async commit(_epoch: number): Promise<void> {
+  /**
+   * Epoch `epoch` is whole: send what is buffered and wait for every send's acknowledgement, before the
+   * epoch's checkpoint is taken, so a crash after the checkpoint cannot lose rows of the epoch.
+   */
+  async prepare(_epoch: number): Promise<void> {
     await this.flush()
+  }
+
+  /**
+   * Nothing left to do: without transactions, records are visible once acknowledged (at prepare). A
+   * crash between prepare and the checkpoint replays the epoch: at-least-once, with the `weir-epoch` and
+   * `weir-query-id` headers for consumers that drop duplicates.
+   */
+  commit(_epoch: number): void {
+    this.check()
   }
 
   async close(): Promise<void> {

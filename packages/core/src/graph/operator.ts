@@ -66,6 +66,12 @@ export interface TransformSpec<I = unknown, O = unknown> {
   readonly name: string
   readonly stateful: boolean
   readonly sideOutputs: readonly string[]
+  /**
+   * The operator emits only records it created, and keeps none of them: the runtime may then set a
+   * downstream key on them in place (see `PhysicalPlan.exclusiveEdges`). Leave it out when records
+   * pass through (a filter) or are kept in state.
+   */
+  readonly freshRecords: boolean
   build(context: OperatorContext, resume: Resume | undefined): OperatorLogic<I, O>
   /** Marker only: never set; carries the types. */
   readonly __types?: (input: I) => O
@@ -88,7 +94,8 @@ export function defineOperator<I, O>(definition: {
   name: string
   stateful?: boolean
   sideOutputs?: readonly string[]
-  build(context: OperatorContext, resume: Resume | undefined): OperatorLogic<I, O>
+  freshRecords?: boolean
+  build: (context: OperatorContext, resume: Resume | undefined) => OperatorLogic<I, O>
 }): TransformSpec<I, O> {
   checkId(definition.id, definition.name)
   return {
@@ -97,6 +104,7 @@ export function defineOperator<I, O>(definition: {
     name: definition.name,
     stateful: definition.stateful ?? false,
     sideOutputs: definition.sideOutputs ?? [],
+    freshRecords: definition.freshRecords ?? false,
     build: definition.build,
   }
 }

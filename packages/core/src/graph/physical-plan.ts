@@ -12,6 +12,12 @@ export interface PhysicalPlan {
   readonly maxParallelism: number
   /** In topological order: every node after the nodes it reads. */
   readonly nodes: readonly PhysicalNode[]
+  /**
+   * Edges whose records nobody else holds: they leave a node that makes fresh records (a source, or an
+   * operator defined with `freshRecords`) by its only output. A hash exchange on such an edge sets each
+   * record's key in place instead of copying it (on the hot path of every `keyBy`).
+   */
+  readonly exclusiveEdges: ReadonlySet<GraphEdge>
 }
 
 export interface PhysicalNode {
@@ -31,7 +37,11 @@ export interface GateChannel {
   readonly upstreamInstance: number
 }
 
-export function isChained(edge: GraphEdge, graph: { node(id: string): { parallelism: number } }, inputCount: number) {
+export function isChained(
+  edge: GraphEdge,
+  graph: { node(id: string): { parallelism: number } },
+  inputCount: number,
+) {
   return (
     edge.partitioner.kind === 'forward' &&
     inputCount === 1 &&
@@ -41,13 +51,16 @@ export function isChained(edge: GraphEdge, graph: { node(id: string): { parallel
 
 export function buildPhysicalPlan(graph: StreamGraph): PhysicalPlan {
   const nodes = graph.nodes
-  if (!nodes.some((n) => n.spec.kind === 'source')) throw new ConfigError('the graph has no source: start it with graph.from(source)')
+  if (!nodes.some((n) => n.spec.kind === 'source'))
+    throw new ConfigError('the graph has no source: start it with graph.from(source)')
   const nodesOut: PhysicalNode[] = []
   for (const node of nodes) {
     const inputs = graph.edges.filter((e) => e.to === node.id)
     const outputs = graph.edges.filter((e) => e.from === node.id)
     if (node.spec.kind !== 'sink' && !outputs.some((e) => e.tag === MAIN_OUTPUT)) {
-      throw new ConfigError(`'${node.id}' has no downstream: end the stream with a sink, e.g. .to(defineSink(...))`)
+      throw new ConfigError(
+        `'${node.id}' has no downstream: end the stream with a sink, e.g. .to(defineSink(...))`,
+      )
     }
     for (const edge of inputs) {
       const from = graph.node(edge.from)
@@ -58,7 +71,7 @@ export function buildPhysicalPlan(graph: StreamGraph): PhysicalPlan {
         )
       }
     }
-    const chained = inputs.length === 1 && isChained(inputs[0]!, graph, 1) ? inputs[0] : undefined
+    const chained = inputs.length === 1 && isChained(inputs[0], graph, 1) ? inputs[0] : undefined
     nodesOut.push({
       id: node.id,
       spec: node.spec,
@@ -68,7 +81,12 @@ export function buildPhysicalPlan(graph: StreamGraph): PhysicalPlan {
       outputs,
     })
   }
-  return { maxParallelism: graph.maxParallelism, nodes: nodesOut }
+  const exclusiveEdges = new Set<GraphEdge>()
+  for (const node of nodesOut) {
+    const fresh = node.spec.kind === 'source' || (node.spec.kind === 'transform' && node.spec.freshRecords)
+    if (fresh && node.outputs.length === 1) exclusiveEdges.add(node.outputs[0])
+  }
+  return { maxParallelism: graph.maxParallelism, nodes: nodesOut, exclusiveEdges }
 }
 
 /** The channels of instance `instance`'s input gate, in the order the gate numbers them. */
@@ -91,7 +109,9 @@ export function describePlan(plan: PhysicalPlan): string {
     .map((n) => {
       const inputs = n.chainedInput
         ? [`<-chained- ${n.chainedInput.from}`]
-        : n.exchangeInputs.map((e) => `<=${e.partitioner.kind}${e.tag === MAIN_OUTPUT ? '' : `(${e.tag})`}= ${e.from}`)
+        : n.exchangeInputs.map(
+            (e) => `<=${e.partitioner.kind}${e.tag === MAIN_OUTPUT ? '' : `(${e.tag})`}= ${e.from}`,
+          )
       return `${n.id} (${n.spec.kind === 'transform' ? n.spec.name : n.spec.kind}) [${n.parallelism}]${inputs.length ? ' ' + inputs.join(', ') : ''}`
     })
     .join('\n')

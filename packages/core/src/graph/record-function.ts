@@ -33,14 +33,26 @@ export function eachRecord<I>(
   const n = records.length
   while (i < n) {
     try {
-      for (; i < n; i++) step(records[i]!)
+      for (; i < n; i++) step(records[i])
     } catch (cause) {
-      const failed = records[i]!
+      const failed = records[i]
       if (onError === 'fail') {
-        throw new OperatorError({ operatorId: context.operatorId, epoch: context.epoch, record: failed.value, cause })
+        throw new OperatorError({
+          operatorId: context.operatorId,
+          epoch: context.epoch,
+          record: failed.value,
+          cause,
+        })
       }
-      const letter: DeadLetter = { operatorId: context.operatorId, epoch: context.epoch, error: messageOf(cause), value: failed.value }
-      out.emitTo(DEAD_LETTER, [{ value: letter, timestamp: failed.timestamp, key: failed.key, window: failed.window }])
+      const letter: DeadLetter = {
+        operatorId: context.operatorId,
+        epoch: context.epoch,
+        error: messageOf(cause),
+        value: failed.value,
+      }
+      out.emitTo(DEAD_LETTER, [
+        { value: letter, timestamp: failed.timestamp, key: failed.key, window: failed.window },
+      ])
       context.counters.add('numDeadLetters')
       i++
     }

@@ -6,6 +6,7 @@ import { checkId, type TransformSpec } from './operator.js'
 import { DEAD_LETTER } from './record-function.js'
 
 /** How a source's records are decoded, get their event time, and how its splits make watermarks. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a spec erases what its source reads: defineSource checked decode against Source<R>
 export interface EventTimeOptions<T, R = any> {
   /**
    * Turns what the connector read (a line, a Kafka value) into the record's value, inside the source
@@ -68,6 +69,7 @@ export interface SinkSpec<T = unknown> {
   readonly columns?: readonly string[]
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a graph holds specs of every record type; DataStream<T> checked them as it was built
 export type NodeSpec = SourceSpec<any> | TransformSpec<any, any> | SinkSpec<any>
 
 export function defineSource<R, T = R>(
@@ -79,14 +81,23 @@ export function defineSource<R, T = R>(
   const { watermark } = options
   if (watermark !== undefined) {
     if (!Number.isFinite(watermark.delay) || watermark.delay < 0) {
-      throw new ConfigError(`source '${id}': watermark delay ${watermark.delay} must be a duration >= 0 in ms, e.g. 60000`)
+      throw new ConfigError(
+        `source '${id}': watermark delay ${watermark.delay} must be a duration >= 0 in ms, e.g. 60000`,
+      )
     }
     if (watermark.idleTimeout !== undefined && !(watermark.idleTimeout > 0)) {
       throw new ConfigError(`source '${id}': idleTimeout ${watermark.idleTimeout} must be > 0 ms, e.g. 30000`)
     }
   }
   const { deadLetters, ...eventTime } = options
-  return { kind: 'source', id, name: source.name, source, sideOutputs: deadLetters ? [DEAD_LETTER] : [], ...eventTime }
+  return {
+    kind: 'source',
+    id,
+    name: source.name,
+    source,
+    sideOutputs: deadLetters ? [DEAD_LETTER] : [],
+    ...eventTime,
+  }
 }
 
 export function defineSink<T>(
@@ -97,7 +108,9 @@ export function defineSink<T>(
   checkId(id, 'sink')
   const capacity = options.capacity ?? 10_000
   if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new ConfigError(`sink '${id}': capacity ${capacity} must be a whole number of rows >= 1, e.g. 10000`)
+    throw new ConfigError(
+      `sink '${id}': capacity ${capacity} must be a whole number of rows >= 1, e.g. 10000`,
+    )
   }
   const { columns } = options
   return { kind: 'sink', id, name: sink.name, sink, capacity, ...(columns === undefined ? {} : { columns }) }

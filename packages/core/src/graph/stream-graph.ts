@@ -6,6 +6,7 @@ import type { NodeSpec, SinkSpec, SourceSpec } from './specs.js'
 /** How records move along an edge between the instances of two nodes. */
 export type Partitioner =
   | { readonly kind: 'forward' }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an edge erases its record type; DataStream<T>.keyBy checked the key function
   | { readonly kind: 'hash'; readonly key: (value: any) => Key }
   | { readonly kind: 'rebalance' }
   | { readonly kind: 'broadcast' }
@@ -89,7 +90,8 @@ export class StreamGraph {
     validateParallelism(p, this.maxParallelism, `parallelism of '${spec.id}'`)
     for (const input of inputs) {
       const from = this.node(input.from)
-      if (from.spec.kind === 'sink') throw new ConfigError(`sink '${from.id}' has no output to connect to '${spec.id}'`)
+      if (from.spec.kind === 'sink')
+        throw new ConfigError(`sink '${from.id}' has no output to connect to '${spec.id}'`)
       if (input.tag !== MAIN_OUTPUT) {
         const tags = from.spec.sideOutputs
         if (!tags.includes(input.tag)) {
@@ -145,8 +147,9 @@ export class DataStream<T> {
 
   /** The records an operator routed to one of its side outputs (late rows, dead letters). */
   sideOutput<U>(tag: string): DataStream<U> {
-    if (this.ports.length !== 1) throw new ConfigError(`sideOutput('${tag}') needs a stream of a single operator`)
-    return new DataStream<U>(this.graph, [{ from: this.ports[0]!.from, tag, partitioner: FORWARD }])
+    if (this.ports.length !== 1)
+      throw new ConfigError(`sideOutput('${tag}') needs a stream of a single operator`)
+    return new DataStream<U>(this.graph, [{ from: this.ports[0].from, tag, partitioner: FORWARD }])
   }
 
   /** Merges streams of the same type: the next operator reads all of them, watermark = their minimum. */

@@ -54,6 +54,12 @@ export interface SourceBatch<T> {
   readonly timestamps?: readonly (number | null)[]
   /** This split has no more records (bounded sources). */
   readonly splitEnded?: boolean
+  /**
+   * A watermark the source knows itself for this split (a repartition topic's minimum over its upstream
+   * writers' in-band watermarks). Once a split's batch carries one, that split's watermark is the
+   * highest such value and its timestamps no longer move it; a batch may carry no values, only this.
+   */
+  readonly watermark?: number
 }
 
 export interface SourceReader<T> {

@@ -52,7 +52,8 @@ export interface EndMessage {
 }
 
 /** Everything that travels on an edge, in band, in order. */
-export type Message<T = unknown> = DataMessage<T> | WatermarkMessage | BarrierMessage | IdleMessage | EndMessage
+export type Message<T = unknown> =
+  DataMessage<T> | WatermarkMessage | BarrierMessage | IdleMessage | EndMessage
 
 export const IDLE: IdleMessage = Object.freeze({ kind: 'idle' })
 export const END: EndMessage = Object.freeze({ kind: 'end' })

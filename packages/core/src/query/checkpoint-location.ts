@@ -23,7 +23,9 @@ export async function resolveQueryId(checkpointLocation: string | undefined): Pr
     } catch {
       // fall through to the error below
     }
-    throw new ConfigError(`${file} is not a weir query's metadata: point checkpointLocation at a fresh directory or at one a query wrote`)
+    throw new ConfigError(
+      `${file} is not a weir query's metadata: point checkpointLocation at a fresh directory or at one a query wrote`,
+    )
   }
   const id = randomUUID()
   try {
@@ -37,7 +39,10 @@ export async function resolveQueryId(checkpointLocation: string | undefined): Pr
 }
 
 function checkpointError(location: string, cause: unknown): ConfigError {
-  return new ConfigError(`checkpoint location ${location} cannot be used (${String((cause as Error).message ?? cause)}): give a writable directory`, {
-    cause,
-  })
+  return new ConfigError(
+    `checkpoint location ${location} cannot be used (${String((cause as Error).message ?? cause)}): give a writable directory`,
+    {
+      cause,
+    },
+  )
 }

@@ -11,10 +11,19 @@ import { StreamingQuery, type StreamingQueryException } from './streaming-query.
 
 /** Spark's StreamingQueryListener: every method is optional. */
 export interface StreamingQueryListener {
-  onQueryStarted?(event: { readonly id: string; readonly runId: string; readonly name: string | null; readonly timestamp: string }): void
+  onQueryStarted?(event: {
+    readonly id: string
+    readonly runId: string
+    readonly name: string | null
+    readonly timestamp: string
+  }): void
   onQueryProgress?(event: { readonly progress: StreamingQueryProgress }): void
   onQueryIdle?(event: { readonly id: string; readonly runId: string; readonly timestamp: string }): void
-  onQueryTerminated?(event: { readonly id: string; readonly runId: string; readonly exception: StreamingQueryException | null }): void
+  onQueryTerminated?(event: {
+    readonly id: string
+    readonly runId: string
+    readonly exception: StreamingQueryException | null
+  }): void
 }
 
 export interface StartQueryOptions extends JobOptions {
@@ -68,9 +77,14 @@ export class StreamingQueryManager {
   async start(graph: StreamGraph, options: StartQueryOptions = {}): Promise<StreamingQuery> {
     const name = options.queryName ?? null
     if (name !== null) {
-      if (name.trim() === '') throw new ConfigError(`queryName must not be empty: give it a name like 'word_counts', or leave it out`)
+      if (name.trim() === '')
+        throw new ConfigError(
+          `queryName must not be empty: give it a name like 'word_counts', or leave it out`,
+        )
       if (this.active.some((q) => q.name === name) || this.starting.has(`name:${name}`)) {
-        throw new ConfigError(`a query named '${name}' is already active: stop it first, or give this one another queryName`)
+        throw new ConfigError(
+          `a query named '${name}' is already active: stop it first, or give this one another queryName`,
+        )
       }
     }
     const id = await resolveQueryId(options.checkpointLocation)
@@ -88,7 +102,11 @@ export class StreamingQueryManager {
       if (options.stateBackend === undefined && options.checkpointLocation !== undefined && !isWeirWorker()) {
         ownBackend = await LevelStateBackend.open(join(options.checkpointLocation, 'state'), { queryId: id })
       }
-      const job = await Job.start(graph, { ...options, stateBackend: options.stateBackend ?? ownBackend, queryId: id })
+      const job = await Job.start(graph, {
+        ...options,
+        stateBackend: options.stateBackend ?? ownBackend,
+        queryId: id,
+      })
       if (ownBackend) {
         const backend = ownBackend
         void job.done.catch(() => undefined).finally(() => backend.close().catch(() => undefined))
@@ -99,11 +117,19 @@ export class StreamingQueryManager {
           id,
           name,
           sourceDescriptions: options.sourceDescriptions ?? {},
-          sinkDescription: options.sinkDescription ?? graph.nodes.filter((n) => n.spec.kind === 'sink').map((n) => n.spec.name).join(', '),
+          sinkDescription:
+            options.sinkDescription ??
+            graph.nodes
+              .filter((n) => n.spec.kind === 'sink')
+              .map((n) => n.spec.name)
+              .join(', '),
         },
         {
           progress: (_q, progress) => this.emit((l) => l.onQueryProgress?.({ progress })),
-          idle: (q) => this.emit((l) => l.onQueryIdle?.({ id: q.id, runId: q.runId, timestamp: new Date().toISOString() })),
+          idle: (q) =>
+            this.emit((l) =>
+              l.onQueryIdle?.({ id: q.id, runId: q.runId, timestamp: new Date().toISOString() }),
+            ),
           terminated: (q) => {
             this.queries.delete(q.id)
             this.emit((l) => l.onQueryTerminated?.({ id: q.id, runId: q.runId, exception: q.exception }))
@@ -111,7 +137,9 @@ export class StreamingQueryManager {
         },
       )
       this.queries.set(id, query)
-      this.emit((l) => l.onQueryStarted?.({ id, runId: query.runId, name, timestamp: new Date().toISOString() }))
+      this.emit((l) =>
+        l.onQueryStarted?.({ id, runId: query.runId, name, timestamp: new Date().toISOString() }),
+      )
       return query
     } catch (error) {
       await ownBackend?.close().catch(() => undefined)

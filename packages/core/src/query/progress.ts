@@ -16,7 +16,12 @@ export interface StreamingQueryProgress {
   /** `walCommit`: committing the epoch's snapshot (state and source positions) to the state backend. */
   readonly durationMs: { readonly triggerExecution: number; readonly walCommit: number }
   /** Event times seen in the epoch and the watermark, ISO-8601 (absent when there were none). */
-  readonly eventTime: { readonly min?: string; readonly max?: string; readonly avg?: string; readonly watermark?: string }
+  readonly eventTime: {
+    readonly min?: string
+    readonly max?: string
+    readonly avg?: string
+    readonly watermark?: string
+  }
   readonly stateOperators: readonly StateOperatorProgress[]
   readonly sources: readonly SourceProgress[]
   readonly sink: { readonly description: string; readonly numOutputRows: number }
@@ -75,8 +80,10 @@ export interface ProgressInput {
 export function buildProgress(input: ProgressInput): StreamingQueryProgress {
   const { report } = input
   const duration = Math.max(0, report.completedAt - report.triggeredAt)
-  const sinceLast = input.previousTriggeredAt === undefined ? undefined : report.triggeredAt - input.previousTriggeredAt
-  const rate = (rows: number, ms: number | undefined) => (ms === undefined || ms <= 0 ? 0 : round((rows * 1000) / ms))
+  const sinceLast =
+    input.previousTriggeredAt === undefined ? undefined : report.triggeredAt - input.previousTriggeredAt
+  const rate = (rows: number, ms: number | undefined) =>
+    ms === undefined || ms <= 0 ? 0 : round((rows * 1000) / ms)
   const times = report.sources.map((s) => s.info.eventTime).filter((t) => t !== undefined)
   const count = times.reduce((n, t) => n + t.count, 0)
   const eventTime: { min?: string; max?: string; avg?: string; watermark?: string } = {}

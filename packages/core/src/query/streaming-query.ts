@@ -28,9 +28,13 @@ export class StreamingQueryException extends WeirError {
 
   constructor(options: { queryId: string; runId: string; name: string | null; cause: unknown }) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause)
-    super('query-failed', `query ${options.name ? `'${options.name}' ` : ''}[id = ${options.queryId}, runId = ${options.runId}] terminated with exception: ${reason}`, {
-      cause: options.cause,
-    })
+    super(
+      'query-failed',
+      `query ${options.name ? `'${options.name}' ` : ''}[id = ${options.queryId}, runId = ${options.runId}] terminated with exception: ${reason}`,
+      {
+        cause: options.cause,
+      },
+    )
     this.queryId = options.queryId
     this.runId = options.runId
   }
@@ -98,7 +102,10 @@ export class StreamingQuery {
         sourceDescriptions: description.sourceDescriptions,
         sinkDescription: description.sinkDescription,
         stateBytes: Object.fromEntries(
-          Object.entries(report.stateBytes ?? {}).map(([node, bytes]) => [node, bytes.reduce((a, b) => a + b, 0)]),
+          Object.entries(report.stateBytes ?? {}).map(([node, bytes]) => [
+            node,
+            bytes.reduce((a, b) => a + b, 0),
+          ]),
         ),
       })
       this.previousCounters = counters
@@ -115,7 +122,9 @@ export class StreamingQuery {
     this.terminated = job.done.then(
       () => this.terminate(null),
       (error: unknown) =>
-        this.terminate(new StreamingQueryException({ queryId: this.id, runId: this.runId, name: this.name, cause: error })),
+        this.terminate(
+          new StreamingQueryException({ queryId: this.id, runId: this.runId, name: this.name, cause: error }),
+        ),
     )
   }
 
@@ -137,8 +146,10 @@ export class StreamingQuery {
 
   get status(): StreamingQueryStatus {
     if (!this.active) return { message: 'Stopped', isDataAvailable: false, isTriggerActive: false }
-    if (this.job.backpressured) return { message: 'Waiting for the sink (backpressure)', isDataAvailable: true, isTriggerActive: true }
-    if (this.idle) return { message: 'Waiting for data to arrive', isDataAvailable: false, isTriggerActive: false }
+    if (this.job.backpressured)
+      return { message: 'Waiting for the sink (backpressure)', isDataAvailable: true, isTriggerActive: true }
+    if (this.idle)
+      return { message: 'Waiting for data to arrive', isDataAvailable: false, isTriggerActive: false }
     return { message: 'Processing new data', isDataAvailable: true, isTriggerActive: true }
   }
 
@@ -201,7 +212,9 @@ export class StreamingQuery {
       await this.terminated
     } else {
       let timer: NodeJS.Timeout | undefined
-      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
+      const timedOut = new Promise<'timeout'>(
+        (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+      )
       const result = await Promise.race([this.terminated, timedOut])
       clearTimeout(timer)
       if (result === 'timeout') return false

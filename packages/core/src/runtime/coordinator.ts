@@ -36,8 +36,6 @@ export interface SourceEpochReport {
   readonly info: SourceEpochInfo
 }
 
-
-
 export interface CoordinatorOptions {
   readonly clock: Clock
   readonly firstEpoch: number
@@ -73,6 +71,8 @@ export class Coordinator {
   private readonly expectedAcks: number
   private commitChain: Promise<void> = Promise.resolve()
   private lastCompleted: number
+  /** Epochs done but not yet covered by a checkpoint: their sinks commit with the next checkpoint. */
+  private readonly uncovered: { epoch: number; entry: PendingEpoch; completedAt: number }[] = []
 
   constructor(private readonly options: CoordinatorOptions) {
     this.nextEpoch = options.firstEpoch
@@ -94,10 +94,15 @@ export class Coordinator {
     return this.lastCompleted
   }
 
-  /** Ends the running epoch: injects its barrier into every source. Returns the epoch's number. */
-  trigger(): number {
+  /**
+   * Ends the running epoch: injects its barrier into every source. Returns the epoch's number. With a
+   * state backend, every `checkpointEvery`-th epoch is a checkpoint, and so is one asked for with
+   * `checkpoint: true` (the last epoch of a run, one that `processAllAvailable` waits for).
+   */
+  trigger(options: { checkpoint?: boolean } = {}): number {
     const epoch = this.nextEpoch++
-    const message = barrier(epoch, { checkpoint: this.options.stateBackend !== undefined && (epoch + 1) % this.options.checkpointEvery === 0 })
+    const due = options.checkpoint === true || (epoch + 1) % this.options.checkpointEvery === 0
+    const message = barrier(epoch, { checkpoint: this.options.stateBackend !== undefined && due })
     const entry: PendingEpoch = {
       barrier: message,
       triggeredAt: this.options.clock.now(),
@@ -122,15 +127,23 @@ export class Coordinator {
     extra: { readonly outputRows?: number; readonly source?: SourceEpochInfo } = {},
   ): void {
     const entry = this.pending.get(message.epoch)
-    if (!entry) throw new ProtocolError(`'${address.nodeId}' #${address.instance} acknowledged unknown epoch ${message.epoch}`)
+    if (!entry)
+      throw new ProtocolError(
+        `'${address.nodeId}' #${address.instance} acknowledged unknown epoch ${message.epoch}`,
+      )
     if (message.checkpoint) {
       const node = this.options.nodes.find((n) => n.id === address.nodeId)!
       let list = entry.snapshots.get(address.nodeId)
-      if (!list) entry.snapshots.set(address.nodeId, (list = new Array<OperatorSnapshot | undefined>(node.parallelism).fill(undefined)))
+      if (!list)
+        entry.snapshots.set(
+          address.nodeId,
+          (list = new Array<OperatorSnapshot | undefined>(node.parallelism).fill(undefined)),
+        )
       list[address.instance] = snapshot
     }
     entry.outputRows += extra.outputRows ?? 0
-    if (extra.source) entry.sources.push({ nodeId: address.nodeId, instance: address.instance, info: extra.source })
+    if (extra.source)
+      entry.sources.push({ nodeId: address.nodeId, instance: address.instance, info: extra.source })
     entry.acks++
     if (entry.acks === this.expectedAcks) this.complete(message.epoch, entry)
   }
@@ -151,25 +164,43 @@ export class Coordinator {
           const start = this.options.clock.now()
           stats = await this.options.stateBackend!.commit(this.checkpointOf(epoch, entry))
           snapshotMs = this.options.clock.now() - start
+        } else if (this.options.stateBackend !== undefined) {
+          // No checkpoint covers this epoch yet: a crash now would replay it, perhaps cut differently,
+          // so its sinks may not commit it before the next checkpoint does.
+          this.uncovered.push({ epoch, entry, completedAt })
+          return
         }
-        await this.options.commitSinks(epoch)
-        this.lastCompleted = epoch
-        this.options.onEpoch({
-          epoch,
-          checkpointed: entry.barrier.checkpoint,
-          numInputRows: entry.sources.reduce((sum, s) => sum + s.info.numInputRows, 0),
-          triggeredAt: entry.triggeredAt,
-          completedAt,
-          watermark: watermarkOf(entry),
-          sources: entry.sources,
-          numOutputRows: entry.outputRows,
-          snapshotMs,
-          committedAt: this.options.clock.now(),
-          ...(stats?.stateBytes === undefined ? {} : { stateBytes: stats.stateBytes }),
-        })
+        for (const held of this.uncovered.splice(0))
+          await this.finishEpoch(held.epoch, held.entry, held.completedAt, 0, undefined)
+        await this.finishEpoch(epoch, entry, completedAt, snapshotMs, stats)
       } catch (error) {
         this.options.onError(error)
       }
+    })
+  }
+
+  /** Commits an epoch in the sinks and reports it. */
+  private async finishEpoch(
+    epoch: number,
+    entry: PendingEpoch,
+    completedAt: number,
+    snapshotMs: number,
+    stats: CommitStats | void,
+  ): Promise<void> {
+    await this.options.commitSinks(epoch)
+    this.lastCompleted = epoch
+    this.options.onEpoch({
+      epoch,
+      checkpointed: entry.barrier.checkpoint,
+      numInputRows: entry.sources.reduce((sum, s) => sum + s.info.numInputRows, 0),
+      triggeredAt: entry.triggeredAt,
+      completedAt,
+      watermark: watermarkOf(entry),
+      sources: entry.sources,
+      numOutputRows: entry.outputRows,
+      snapshotMs,
+      committedAt: this.options.clock.now(),
+      ...(stats?.stateBytes === undefined ? {} : { stateBytes: stats.stateBytes }),
     })
   }
 

@@ -9,7 +9,12 @@ import type { Emitter } from './emitter.js'
  * of the downstream instances. Data is routed by the partitioner, batch by batch; watermarks, barriers,
  * Idle and End go to every channel, since each downstream instance merges them over its inputs.
  */
-export function exchangeWriter(partitioner: Partitioner, channels: readonly Emitter[], maxParallelism: number): Emitter {
+export function exchangeWriter(
+  partitioner: Partitioner,
+  channels: readonly Emitter[],
+  maxParallelism: number,
+  options: { readonly exclusive?: boolean } = {},
+): Emitter {
   const broadcastAll = (message: Message) => {
     for (const channel of channels) channel.process(message)
   }
@@ -35,16 +40,23 @@ export function exchangeWriter(partitioner: Partitioner, channels: readonly Emit
     case 'hash': {
       const keyOf = partitioner.key
       const parallelism = channels.length
+      // On an exclusive edge nobody else holds these records: set the key in place instead of copying.
+      const withKey = options.exclusive ? setKey : keyed
       return {
         process(message) {
           if (message.kind !== 'data') return broadcastAll(message)
           if (parallelism === 1) {
-            channels[0].process(data(message.records.map((r) => keyed(r, keyOf(r.value)))))
+            if (options.exclusive) {
+              for (const r of message.records) setKey(r, keyOf(r.value))
+              channels[0].process(message)
+            } else {
+              channels[0].process(data(message.records.map((r) => keyed(r, keyOf(r.value)))))
+            }
             return
           }
           const parts = split(parallelism)
           for (const r of message.records) {
-            const record = keyed(r, keyOf(r.value))
+            const record = withKey(r, keyOf(r.value))
             parts[instanceForKey(record.key, maxParallelism, parallelism)].push(record)
           }
           send(parts, channels)
@@ -63,6 +75,13 @@ export function exchangeWriter(partitioner: Partitioner, channels: readonly Emit
 function keyed<T>(r: StreamRecord<T>, key: StreamRecord['key']): StreamRecord<T> {
   if (typeof key === 'object' || typeof key === 'function' || typeof key === 'symbol') checkKey(key, 'keyBy')
   return { value: r.value, timestamp: r.timestamp, key: key === undefined ? null : key, window: r.window }
+}
+
+/** `keyed` for a record this edge owns alone (see `PhysicalPlan.exclusiveEdges`): no copy. */
+function setKey<T>(r: StreamRecord<T>, key: StreamRecord['key']): StreamRecord<T> {
+  if (typeof key === 'object' || typeof key === 'function' || typeof key === 'symbol') checkKey(key, 'keyBy')
+  ;(r as { key: StreamRecord['key'] }).key = key === undefined ? null : key
+  return r
 }
 
 function split(n: number): StreamRecord[][] {

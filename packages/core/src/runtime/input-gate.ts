@@ -63,7 +63,8 @@ export class InputGate {
   }
 
   private handle(channel: number, message: Message): void {
-    if (this.endSent) throw new ProtocolError(`a message (${message.kind}) arrived on channel ${channel} after End`)
+    if (this.endSent)
+      throw new ProtocolError(`a message (${message.kind}) arrived on channel ${channel} after End`)
     switch (message.kind) {
       case 'data':
         this.emitValve(this.valve.onData(channel))

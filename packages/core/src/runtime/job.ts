@@ -167,12 +167,16 @@ export class Job {
     return () => this.quietListeners.splice(this.quietListeners.indexOf(listener) >>> 0, 1)
   }
 
-  /** Ends the running epoch now. Returns its number. An error at the barrier fails the job, and is thrown. */
-  triggerEpoch(): number {
+  /**
+   * Ends the running epoch now. Returns its number. An error at the barrier fails the job, and is thrown.
+   * With `checkpoint: true` the epoch is a checkpoint (when the job has a state backend) whatever
+   * `checkpointEvery` says, so its sinks commit as soon as it is done.
+   */
+  triggerEpoch(options: { checkpoint?: boolean } = {}): number {
     if (this.jobState !== 'running') throw new WeirError('not-running', `the job is ${this.jobState}: no epoch can start`)
     if (this.joined) throw new WeirError('not-running', 'a worker thread runs part of a job: epochs start in the main thread')
     try {
-      return this.coordinator.trigger()
+      return this.coordinator.trigger(options)
     } catch (error) {
       this.fail(error)
       throw error
@@ -193,7 +197,7 @@ export class Job {
       await this.done
       return
     }
-    const epoch = this.triggerEpoch()
+    const epoch = this.triggerEpoch({ checkpoint: true })
     await new Promise<void>((resolve, reject) => {
       const stop = this.onEpoch((report) => {
         if (report.epoch >= epoch) {
@@ -540,7 +544,8 @@ export class Job {
       await Promise.all([...this.loops, this.pool?.request({ t: 'stop' }, 'stopped')])
       if (this.jobState !== 'stopping') return
       try {
-        this.coordinator.trigger()
+        // The last epoch is always a checkpoint: its sinks, and any epoch still waiting for one, commit.
+        this.coordinator.trigger({ checkpoint: true })
         for (const source of this.sources) source.end()
         this.pool?.post({ t: 'end' })
       } catch (error) {

@@ -1,5 +1,4 @@
 import type { MessagePort } from 'node:worker_threads'
-import { Packr } from 'msgpackr'
 import { assertNever, ProtocolError } from '../errors.js'
 import { barrier, data, END, IDLE, watermark, type Message, type StreamRecord } from '../messages/messages.js'
 import type { Backpressure } from './backpressure.js'
@@ -9,87 +8,110 @@ import type { InputGate } from './input-gate.js'
 /** Batches one channel may have in flight to another thread before the sending thread's sources hold back. */
 export const CHANNEL_CREDITS = 8
 
-const packr = new Packr({ mapsAsObjects: false, moreTypes: true })
-
 const DATA = 0
 const WATERMARK = 1
 const BARRIER = 2
 const IDLE_KIND = 3
 const END_KIND = 4
+/** In place of the keys column: every record's key is its value (a stream keyed by itself, as words are). */
+const KEYS_ARE_VALUES = 0
 
 /**
- * Encodes a message for another thread. Records travel as compact tuples `[value, timestamp, key,
- * windowStart, windowEnd]`; the bytes are copied out of msgpackr's shared buffer so they can be transferred.
+ * What travels on a port for a message of channel `c`, as the port's structured clone copies it (in C++,
+ * no JSON or msgpack pass in JS). A data batch goes by columns: the values, the keys (or
+ * `KEYS_ARE_VALUES`), and event times and window bounds as `Float64Array`s (NaN for none; null when no
+ * record has one), whose buffers are transferred.
  */
-export function encodeMessage(message: Message): Uint8Array {
-  let tuple: unknown[]
+export type PortMessage =
+  | readonly [c: number, kind: typeof DATA, values: unknown[], keys: unknown[] | typeof KEYS_ARE_VALUES, times: Float64Array | null, starts: Float64Array | null, ends: Float64Array | null]
+  | readonly [c: number, kind: typeof WATERMARK, time: number]
+  | readonly [c: number, kind: typeof BARRIER, epoch: number, checkpoint: boolean]
+  | readonly [c: number, kind: typeof IDLE_KIND | typeof END_KIND]
+
+/**
+ * Encodes a message of channel `channel` for another thread, with the buffers to transfer. Values and keys
+ * must be structured-cloneable (plain data: objects, arrays, Maps, Dates, typed arrays; class instances
+ * arrive as plain objects).
+ */
+export function encodeMessage(channel: number, message: Message): { message: PortMessage; transfer: ArrayBuffer[] } {
   switch (message.kind) {
     case 'data': {
       const records = message.records
-      const flat: unknown[] = new Array(records.length * 5)
-      for (let i = 0, o = 0; i < records.length; i++, o += 5) {
+      const n = records.length
+      const values: unknown[] = new Array(n)
+      let keysAreValues = true
+      let times: Float64Array | null = null
+      let starts: Float64Array | null = null
+      let ends: Float64Array | null = null
+      for (let i = 0; i < n; i++) {
         const r = records[i]!
-        flat[o] = r.value
-        flat[o + 1] = r.timestamp
-        flat[o + 2] = r.key
-        flat[o + 3] = r.window?.start
-        flat[o + 4] = r.window?.end
+        values[i] = r.value
+        if (keysAreValues && r.key !== r.value) keysAreValues = false
+        if (r.timestamp !== null) {
+          if (times === null) times = new Float64Array(n).fill(NaN)
+          times[i] = r.timestamp
+        }
+        if (r.window !== undefined) {
+          if (starts === null) {
+            starts = new Float64Array(n).fill(NaN)
+            ends = new Float64Array(n).fill(NaN)
+          }
+          starts[i] = r.window.start
+          ends![i] = r.window.end
+        }
       }
-      tuple = [DATA, flat]
-      break
+      let keys: unknown[] | typeof KEYS_ARE_VALUES = KEYS_ARE_VALUES
+      if (!keysAreValues) {
+        keys = new Array(n)
+        for (let i = 0; i < n; i++) keys[i] = records[i]!.key
+      }
+      const transfer: ArrayBuffer[] = []
+      for (const column of [times, starts, ends]) if (column !== null) transfer.push(column.buffer as ArrayBuffer)
+      return { message: [channel, DATA, values, keys, times, starts, ends], transfer }
     }
     case 'watermark':
-      tuple = [WATERMARK, message.time]
-      break
+      return { message: [channel, WATERMARK, message.time], transfer: [] }
     case 'barrier':
-      tuple = [BARRIER, message.epoch, message.checkpoint]
-      break
+      return { message: [channel, BARRIER, message.epoch, message.checkpoint], transfer: [] }
     case 'idle':
-      tuple = [IDLE_KIND]
-      break
+      return { message: [channel, IDLE_KIND], transfer: [] }
     case 'end':
-      tuple = [END_KIND]
-      break
+      return { message: [channel, END_KIND], transfer: [] }
     default:
       return assertNever(message)
   }
-  return Uint8Array.prototype.slice.call(packr.pack(tuple))
 }
 
-export function decodeMessage(bytes: Uint8Array): Message {
-  const tuple = packr.unpack(bytes) as unknown[]
-  switch (tuple[0]) {
+export function decodeMessage(message: PortMessage): Message {
+  switch (message[1]) {
     case DATA: {
-      const flat = tuple[1] as unknown[]
-      const records: StreamRecord[] = new Array(flat.length / 5)
-      for (let i = 0, o = 0; o < flat.length; i++, o += 5) {
-        const start = flat[o + 3] as number | undefined
+      const [, , values, keys, times, starts, ends] = message
+      const n = values.length
+      const records: StreamRecord[] = new Array(n)
+      for (let i = 0; i < n; i++) {
+        const value = values[i]
+        const t = times === null ? NaN : times[i]!
+        const start = starts === null ? NaN : starts[i]!
         records[i] = {
-          value: flat[o],
-          timestamp: flat[o + 1] as number | null,
-          key: flat[o + 2] as StreamRecord['key'],
-          window: start === undefined ? undefined : { start, end: flat[o + 4] as number },
+          value,
+          timestamp: t === t ? t : null,
+          key: (keys === KEYS_ARE_VALUES ? value : keys[i]) as StreamRecord['key'],
+          window: start === start ? { start, end: ends![i]! } : undefined,
         }
       }
       return data(records)
     }
     case WATERMARK:
-      return watermark(tuple[1] as number)
+      return watermark(message[2])
     case BARRIER:
-      return barrier(tuple[1] as number, { checkpoint: tuple[2] as boolean })
+      return barrier(message[2], { checkpoint: message[3] })
     case IDLE_KIND:
       return IDLE
     case END_KIND:
       return END
     default:
-      throw new ProtocolError(`a cross-thread message of unknown kind ${String(tuple[0])} arrived`)
+      throw new ProtocolError(`a cross-thread message of unknown kind ${String((message as unknown[])[1])} arrived`)
   }
-}
-
-/** What travels on a port: a message for channel `c`, or (a bare number) a credit returned for channel `n`. */
-interface PortMessage {
-  readonly c: number
-  readonly b: Uint8Array
 }
 
 /**
@@ -121,13 +143,13 @@ export class RemoteChannels {
     return {
       process: (message) => {
         if (this.closed) return
-        const bytes = encodeMessage(message)
+        const { message: encoded, transfer } = encodeMessage(channel, message)
         if (message.kind === 'data') {
           const n = this.inFlight.get(channel)! + 1
           this.inFlight.set(channel, n)
           if (n >= CHANNEL_CREDITS) this.backpressure.set(key, true)
         }
-        port.postMessage({ c: channel, b: bytes } satisfies PortMessage, [bytes.buffer as ArrayBuffer])
+        port.postMessage(encoded, transfer)
       },
     }
   }
@@ -143,12 +165,13 @@ export class RemoteChannels {
       port.on('message', (message: PortMessage | number) => {
         if (this.closed) return
         if (typeof message === 'number') return this.credit(message)
-        const target = this.receivers.get(message.c)
-        if (!target) return this.onError(new ProtocolError(`a message for channel ${message.c} arrived on a thread that has none`))
+        const channel = message[0]
+        const target = this.receivers.get(channel)
+        if (!target) return this.onError(new ProtocolError(`a message for channel ${channel} arrived on a thread that has none`))
         try {
-          const decoded = decodeMessage(message.b)
+          const decoded = decodeMessage(message)
           target.gate.receive(target.index, decoded)
-          if (decoded.kind === 'data') port.postMessage(message.c)
+          if (decoded.kind === 'data') port.postMessage(channel)
         } catch (error) {
           this.onError(error)
         }

@@ -19,6 +19,8 @@ interface SplitState {
   idle: boolean
   ended: boolean
   position: unknown
+  /** The highest watermark the source supplied for this split (`SourceBatch.watermark`), if it ever did. */
+  supplied: number | undefined
 }
 
 /** How long a source may poll without giving timers (triggers, idleness) a turn of the event loop. */
@@ -303,6 +305,7 @@ export class SourceInstance implements InstanceAddress {
         idle: false,
         ended: false,
         position: undefined,
+        supplied: undefined,
       }
       this.splits.set(split, state)
     }
@@ -366,6 +369,7 @@ export class SourceInstance implements InstanceAddress {
       records.push({ value, timestamp: t, key: undefined, window: undefined })
     }
     state.position = batch.position
+    if (batch.watermark !== undefined && !(batch.watermark <= (state.supplied ?? -Infinity))) state.supplied = batch.watermark
     state.lastActive = this.clock.now()
     const wasIdle = state.idle
     state.idle = false
@@ -404,7 +408,7 @@ export class SourceInstance implements InstanceAddress {
     for (const state of this.splits.values()) {
       if (state.idle || state.ended) continue
       active++
-      const current = state.generator!.current
+      const current = state.supplied ?? state.generator!.current
       if (current < min) min = current
     }
     if (active === 0) {

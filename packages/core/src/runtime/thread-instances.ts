@@ -227,7 +227,9 @@ export class ThreadInstances {
           const { gate, index } = gateOf.get(`${target.id}#${j}`)!
           return this.channel(gate, index.get(channelKey(input, i))!)
         })
-        emitter = exchangeWriter(edge.partitioner, channels, plan.maxParallelism)
+        emitter = exchangeWriter(edge.partitioner, channels, plan.maxParallelism, {
+          exclusive: plan.exclusiveEdges.has(edge),
+        })
       }
       const list = outputs.get(edge.tag) ?? []
       list.push(emitter)

@@ -14,7 +14,10 @@ export type Trigger =
   | { readonly kind: 'manual' }
 
 export function validateTrigger(trigger: Trigger): Trigger {
-  if (trigger.kind === 'processingTime' && !(Number.isFinite(trigger.intervalMs) && trigger.intervalMs >= 0)) {
+  if (
+    trigger.kind === 'processingTime' &&
+    !(Number.isFinite(trigger.intervalMs) && trigger.intervalMs >= 0)
+  ) {
     throw new ConfigError(
       `trigger interval ${trigger.intervalMs} is not a duration: write e.g. { kind: 'processingTime', intervalMs: 1000 }`,
     )

@@ -11,14 +11,19 @@ export class MemoryStateBackend implements StateBackend {
 
   constructor(private readonly retain = 3) {}
 
-  async latest(): Promise<Checkpoint | undefined> {
+  latest(): Promise<Checkpoint | undefined> {
     const newest = this.epochs.at(-1)
-    return newest ? decodeSnapshot<Checkpoint>(newest.bytes) : undefined
+    return Promise.resolve(newest ? decodeSnapshot<Checkpoint>(newest.bytes) : undefined)
   }
 
-  async commit(checkpoint: Checkpoint): Promise<void> {
-    this.epochs.push({ epoch: checkpoint.epoch, bytes: encodeSnapshot(checkpoint) })
-    while (this.epochs.length > this.retain) this.epochs.shift()
+  commit(checkpoint: Checkpoint): Promise<void> {
+    // Encoding runs in the executor so that state the codec cannot hold (a BigInt past 64 bits) rejects
+    // the commit, as from an async backend, instead of throwing.
+    return new Promise((resolve) => {
+      this.epochs.push({ epoch: checkpoint.epoch, bytes: encodeSnapshot(checkpoint) })
+      while (this.epochs.length > this.retain) this.epochs.shift()
+      resolve()
+    })
   }
 
   /** Epoch numbers kept, oldest first. */

@@ -48,11 +48,16 @@ export class CollectSink<T> implements Sink<T> {
 
   /** Every committed row, in epoch order then instance order. */
   rows(): T[] {
-    return [...this.epochs].sort((a, b) => a.epoch - b.epoch || a.instance - b.instance).flatMap((e) => e.rows)
+    return [...this.epochs]
+      .sort((a, b) => a.epoch - b.epoch || a.instance - b.instance)
+      .flatMap((e) => e.rows)
   }
 
   /** The rows of one epoch over all instances. */
   epoch(epoch: number): T[] {
-    return this.epochs.filter((e) => e.epoch === epoch).sort((a, b) => a.instance - b.instance).flatMap((e) => e.rows)
+    return this.epochs
+      .filter((e) => e.epoch === epoch)
+      .sort((a, b) => a.instance - b.instance)
+      .flatMap((e) => e.rows)
   }
 }

@@ -10,7 +10,10 @@ import type { Source, SourceBatch, SourceReader } from '../io/source.js'
  * ```
  */
 export function listSource<T>(values: readonly T[], options?: { batchSize?: number }): Source<T>
-export function listSource<T>(splits: Readonly<Record<string, readonly T[]>>, options?: { batchSize?: number }): Source<T>
+export function listSource<T>(
+  splits: Readonly<Record<string, readonly T[]>>,
+  options?: { batchSize?: number },
+): Source<T>
 export function listSource<T>(
   splits: Readonly<Record<string, readonly T[]>> | readonly T[],
   options: { batchSize?: number } = {},
@@ -26,14 +29,19 @@ export function listSource<T>(
       const next = new Map(owned.map((s) => [s, (context.restored.get(s) as number | undefined) ?? 0]))
       let turn = 0
       return {
-        async poll(): Promise<SourceBatch<T> | 'end'> {
-          const open = owned.filter((s) => next.get(s)! < bySplit[s]!.length)
-          if (open.length === 0) return 'end'
-          const split = open[turn++ % open.length]!
+        poll(): Promise<SourceBatch<T> | 'end'> {
+          const open = owned.filter((s) => next.get(s)! < bySplit[s].length)
+          if (open.length === 0) return Promise.resolve('end')
+          const split = open[turn++ % open.length]
           const from = next.get(split)!
-          const values = bySplit[split]!.slice(from, from + batchSize)
+          const values = bySplit[split].slice(from, from + batchSize)
           next.set(split, from + values.length)
-          return { split, values, position: from + values.length, splitEnded: from + values.length >= bySplit[split]!.length }
+          return Promise.resolve({
+            split,
+            values,
+            position: from + values.length,
+            splitEnded: from + values.length >= bySplit[split].length,
+          })
         },
         splits: () => owned,
         async close() {},

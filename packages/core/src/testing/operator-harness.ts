@@ -40,7 +40,9 @@ export class OperatorHarness<I, O> {
     const parallelism = options.parallelism ?? 1
     const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM
     const index = options.instance ?? 0
-    const outputs = new Map<string, Emitter[]>([[MAIN_OUTPUT, [{ process: (m) => this.main.push(m as Message<O>) }]]])
+    const outputs = new Map<string, Emitter[]>([
+      [MAIN_OUTPUT, [{ process: (m) => this.main.push(m as Message<O>) }]],
+    ])
     for (const tag of spec.sideOutputs) {
       const list: Message[] = []
       this.sides.set(tag, list)
@@ -75,7 +77,9 @@ export class OperatorHarness<I, O> {
     snapshots: Uint8Array | readonly Uint8Array[],
     options: HarnessOptions & { epoch?: number } = {},
   ): OperatorHarness<I, O> {
-    const list = (snapshots instanceof Uint8Array ? [snapshots] : snapshots).map((b) => decodeSnapshot<OperatorSnapshot>(b))
+    const list = (snapshots instanceof Uint8Array ? [snapshots] : snapshots).map((b) =>
+      decodeSnapshot<OperatorSnapshot>(b),
+    )
     const parallelism = options.parallelism ?? 1
     const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM
     const owned = keyGroupRange(options.instance ?? 0, parallelism, maxParallelism)

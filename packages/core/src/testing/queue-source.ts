@@ -61,7 +61,7 @@ export class QueueSource<T> implements Source<T> {
         return 'idle'
       },
       splits: () => owned,
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     }
   }
 

@@ -1,7 +1,7 @@
 import { ConfigError, type Resume, type WindowAssigner } from '@weir/core'
 import type { KeyedAggregateOptions } from '../keyed-aggregate.js'
 
-const OPTIONS = new Set(['aggregator', 'outputMode', 'windows', 'allowedLateness', 'lateOutput'])
+const OPTIONS = new Set(['aggregator', 'outputMode', 'windows', 'allowedLateness', 'lateOutput', 'input'])
 
 /**
  * Checks a keyed aggregate's options when the query is built, with Spark's rules: `append` needs windows,
@@ -49,6 +49,23 @@ export function checkAggregateOptions<V, A, R>(
     throw new ConfigError(
       `${where}: allowedLateness ${String(allowedLateness)} is not a whole number of ms >= 0: write e.g. 0 or 60000`,
     )
+  }
+  const input = options.input ?? 'values'
+  if (input !== 'values' && input !== 'partials') {
+    throw new ConfigError(`${where}: input ${JSON.stringify(input)} is not one of 'values', 'partials'`)
+  }
+  if (input === 'partials') {
+    if (typeof aggregator.merge !== 'function') {
+      throw new ConfigError(
+        `${where}: input 'partials' needs a mergeable aggregator (one with merge), to merge the partial accumulators: ` +
+          `use count(), sum, min, max, avg or combine of those, or input 'values'`,
+      )
+    }
+    if (windows !== undefined) {
+      throw new ConfigError(
+        `${where}: input 'partials' is for aggregations without windows (with windows, lateness is decided per record): use input 'values'`,
+      )
+    }
   }
   if (windows === undefined) {
     if (outputMode === 'append') {

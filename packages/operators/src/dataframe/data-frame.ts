@@ -53,19 +53,27 @@ export class DataFrame<T> {
    * modes is the usual one): `decode` returns the row, undefined to reject it (counted), or `FILTERED`
    * to skip it (a blank line).
    */
-  decode<O>(name: string, decode: (raw: T, context: DecodeContext) => O | undefined | typeof FILTERED): DataFrame<O> {
+  decode<O>(
+    name: string,
+    decode: (raw: T, context: DecodeContext) => O | undefined | typeof FILTERED,
+  ): DataFrame<O> {
     return this.with({ kind: 'decode', name, fn: decode })
   }
 
   /** Adds or replaces a column computed from the row (Spark's `withColumn`). */
   withColumn<K extends string, V>(name: K, fn: (row: T) => V): DataFrame<WithColumn<T, K, V>> {
     checkColumn(name)
-    return this.with({ kind: 'row', name: `withColumn(${name})`, fn: (row: T) => ({ ...row, [name]: fn(row) }) })
+    return this.with({
+      kind: 'row',
+      name: `withColumn(${name})`,
+      fn: (row: T) => ({ ...row, [name]: fn(row) }),
+    })
   }
 
   /** Keeps only the named columns, in that order (Spark's `select` of columns). */
   select<K extends keyof T & string>(...columns: K[]): DataFrame<Simplify<Pick<T, K>>> {
-    if (columns.length === 0) throw new ConfigError(`select() needs at least one column, e.g. select('tweet_text')`)
+    if (columns.length === 0)
+      throw new ConfigError(`select() needs at least one column, e.g. select('tweet_text')`)
     columns.forEach(checkColumn)
     return this.with({
       kind: 'row',
@@ -98,7 +106,10 @@ export class DataFrame<T> {
    * `withColumn(name, explode(...))`. Null or undefined yields no row (`explode(null)`); the rows keep
    * the input row's event time.
    */
-  explode<K extends string, V>(name: K, fn: (row: T) => Iterable<V> | null | undefined): DataFrame<WithColumn<T, K, V>> {
+  explode<K extends string, V>(
+    name: K,
+    fn: (row: T) => Iterable<V> | null | undefined,
+  ): DataFrame<WithColumn<T, K, V>> {
     checkColumn(name)
     return this.with({ kind: 'explode', column: name, fn })
   }
@@ -110,19 +121,27 @@ export class DataFrame<T> {
    * `timestamp()` field) or epoch ms, and be present in the row before any `explode` or `groupBy`.
    */
   withWatermark(column: keyof T & string, delay: string | number): DataFrame<T> {
-    return this.with({ kind: 'watermark', column: checkColumn(column), delayMs: parseDuration(delay, 'watermark delay') })
+    return this.with({
+      kind: 'watermark',
+      column: checkColumn(column),
+      delayMs: parseDuration(delay, 'watermark delay'),
+    })
   }
 
   /** Groups by columns, and optionally first by an event-time window: `groupBy(window('t', '5 minutes'), 'word')`. */
   // K defaults to never: without key columns, TypeScript would otherwise infer every column as a key.
   groupBy<K extends keyof T & string = never>(...keys: K[]): GroupedData<T, GroupRow<T, K, false>>
-  groupBy<K extends keyof T & string = never>(window: WindowColumn<keyof T & string>, ...keys: K[]): GroupedData<T, GroupRow<T, K, true>>
-  groupBy(...keys: (string | WindowColumn)[]): GroupedData<T, any> {
+  groupBy<K extends keyof T & string = never>(
+    window: WindowColumn<keyof T & string>,
+    ...keys: K[]
+  ): GroupedData<T, GroupRow<T, K, true>>
+  groupBy(...keys: (string | WindowColumn)[]): GroupedData<T, unknown> {
     const [first, ...rest] = keys
     const window = typeof first === 'object' ? first : undefined
     const columns = (window ? rest : keys) as string[]
     for (const c of columns) {
-      if (typeof c !== 'string') throw new ConfigError(`groupBy takes at most one window, first: groupBy(window(...), 'word')`)
+      if (typeof c !== 'string')
+        throw new ConfigError(`groupBy takes at most one window, first: groupBy(window(...), 'word')`)
       checkColumn(c)
     }
     return new GroupedData(this.plan, columns, window)
@@ -131,13 +150,14 @@ export class DataFrame<T> {
   /** Sorts the result (complete output mode only, as in Spark). */
   orderBy(...keys: (SortKey<T> | (keyof T & string))[]): DataFrame<T> {
     if (keys.length === 0) throw new ConfigError(`orderBy() needs a column, e.g. orderBy(desc('count'))`)
-    const sortKeys = keys.map((k) => (typeof k === 'string' ? { by: (row: any) => row[k] } : k))
+    const sortKeys = keys.map((k) => (typeof k === 'string' ? { by: (row: T) => row[k] } : k))
     return this.with({ kind: 'orderBy', keys: sortKeys })
   }
 
   /** Keeps the first `n` rows of each result (complete output mode only). */
   limit(n: number): DataFrame<T> {
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`limit(${n}) needs a whole number of rows >= 0, e.g. limit(20)`)
+    if (!Number.isInteger(n) || n < 0)
+      throw new ConfigError(`limit(${n}) needs a whole number of rows >= 0, e.g. limit(20)`)
     return this.with({ kind: 'limit', n })
   }
 
@@ -155,9 +175,12 @@ export class DataFrame<T> {
 /** What a parser reads of a raw value: the value itself, or the `value` of a Kafka-like record. */
 function textOf(raw: unknown): string | Uint8Array {
   if (typeof raw === 'string' || raw instanceof Uint8Array) return raw
-  if (typeof raw === 'object' && raw !== null && 'value' in raw) return textOf((raw as { value: unknown }).value)
+  if (typeof raw === 'object' && raw !== null && 'value' in raw) return textOf(raw.value)
   // A null Kafka value (a tombstone) or anything else: malformed JSON for the parser, handled per mode.
-  return raw === null || raw === undefined ? 'null' : String(raw)
+  if (raw === null || raw === undefined) return 'null'
+  if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw)
+  // Any other value is named by its type alone (`[object Object]`): its own toString could spell valid JSON.
+  return Object.prototype.toString.call(raw)
 }
 
 /**
@@ -171,7 +194,9 @@ function textOf(raw: unknown): string | Uint8Array {
  */
 export function readStream<T>(source: Source<T>): DataFrame<T> {
   if (typeof source?.createReader !== 'function') {
-    throw new ConfigError(`readStream() takes a Source (e.g. fileSource('tweets.jsonl'), embeddedTweets(), kafkaSource({...}))`)
+    throw new ConfigError(
+      `readStream() takes a Source (e.g. fileSource('tweets.jsonl'), embeddedTweets(), kafkaSource({...}))`,
+    )
   }
-  return new DataFrame<T>({ source: source as Source<unknown>, steps: [] })
+  return new DataFrame<T>({ source: source, steps: [] })
 }

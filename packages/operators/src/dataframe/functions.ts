@@ -1,10 +1,4 @@
-import {
-  ConfigError,
-  parseDuration,
-  sessionWindows,
-  slidingWindows,
-  tumblingWindows,
-} from '@weir/core'
+import { ConfigError, parseDuration, sessionWindows, slidingWindows, tumblingWindows } from '@weir/core'
 import type { SortKey } from '../sort-limit.js'
 import type { WindowColumn } from './steps.js'
 
@@ -48,10 +42,15 @@ export function window<C extends string>(
  * ```
  */
 export function sessionWindow<C extends string>(column: C, gapDuration: string | number): WindowColumn<C> {
-  return { kind: 'window', column: checkColumn(column), assigner: sessionWindows({ gap: parseDuration(gapDuration, 'session gap') }) }
+  return {
+    kind: 'window',
+    column: checkColumn(column),
+    assigner: sessionWindows({ gap: parseDuration(gapDuration, 'session gap') }),
+  }
 }
 
 /** Reads a column: `col('retweets')` for aggregators that take a function, `sum(col('retweets'))`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped by default, as Spark's col(): sum(col('x')) needs no type argument
 export function col<T = any>(name: string): (row: Record<string, unknown>) => T {
   checkColumn(name)
   return (row) => row[name] as T
@@ -59,17 +58,19 @@ export function col<T = any>(name: string): (row: Record<string, unknown>) => T 
 
 /** Sorts by a column, ascending (nulls first, as Spark). */
 export function asc<T>(column: keyof T & string): SortKey<T> {
-  return { by: (row) => (row as Record<string, any>)[column], descending: false }
+  return { by: (row) => row[column], descending: false }
 }
 
 /** Sorts by a column, descending (nulls last, as Spark). */
 export function desc<T>(column: keyof T & string): SortKey<T> {
-  return { by: (row) => (row as Record<string, any>)[column], descending: true }
+  return { by: (row) => row[column], descending: true }
 }
 
 export function checkColumn<C extends string>(column: C): C {
   if (typeof column !== 'string' || column.length === 0) {
-    throw new ConfigError(`column ${JSON.stringify(column)} is not a column name: write its name, e.g. 'creation_time'`)
+    throw new ConfigError(
+      `column ${JSON.stringify(column)} is not a column name: write its name, e.g. 'creation_time'`,
+    )
   }
   return column
 }

@@ -22,7 +22,7 @@ import { windowAssign } from '../window-assign.js'
 import type { LogicalPlan, Step } from './steps.js'
 
 export interface PlanOptions {
-  readonly sink: Sink<any>
+  readonly sink: Sink<unknown>
   readonly outputMode: OutputMode
   /** Instances of the source, the per-row steps and the aggregation (default 1). */
   readonly parallelism: number
@@ -31,7 +31,7 @@ export interface PlanOptions {
   readonly idleTimeoutMs?: number
   readonly sinkCapacity?: number
   /** Route records that fail to decode to a `dead-letter` side output of the source (read with `deadLetters`). */
-  readonly deadLetterSink?: Sink<any>
+  readonly deadLetterSink?: Sink<unknown>
 }
 
 export interface PlannedQuery {
@@ -56,21 +56,31 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
   const rest = steps.slice(prefix.length)
   const eventTime = eventTimeColumn(steps)
 
-  const graph = new StreamGraph({ parallelism: options.parallelism, maxParallelism: options.maxParallelism ?? DEFAULT_MAX_PARALLELISM })
+  const graph = new StreamGraph({
+    parallelism: options.parallelism,
+    maxParallelism: options.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
+  })
   const rowSteps = prefix.filter((s): s is RowStep => s.kind !== 'watermark')
   const watermark = steps.find((s) => s.kind === 'watermark')
   const sourceSpec = source<unknown>('source', plan.source, {
     decode: rowSteps.length > 0 ? fuse(rowSteps) : undefined,
     timestamp: eventTime === undefined ? undefined : timestampOf(eventTime),
-    watermark: watermark?.kind === 'watermark' ? { delay: watermark.delayMs, idleTimeout: options.idleTimeoutMs } : undefined,
+    watermark:
+      watermark?.kind === 'watermark'
+        ? { delay: watermark.delayMs, idleTimeout: options.idleTimeoutMs }
+        : undefined,
   })
-  let stream: DataStream<any> = graph.from(options.deadLetterSink ? { ...sourceSpec, sideOutputs: ['dead-letter'] } : sourceSpec)
-  if (options.deadLetterSink) stream.sideOutput('dead-letter').to(sink('dead-letters', options.deadLetterSink))
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the row type changes at every step; DataFrame<T> checked it as the query was written
+  let stream: DataStream<any> = graph.from(
+    options.deadLetterSink ? { ...sourceSpec, sideOutputs: ['dead-letter'] } : sourceSpec,
+  )
+  if (options.deadLetterSink)
+    stream.sideOutput('dead-letter').to(sink('dead-letters', options.deadLetterSink))
 
   let n = 0
   const id = (name: string) => `${name}-${++n}`
   for (let i = 0; i < rest.length; i++) {
-    const step = rest[i]!
+    const step = rest[i]
     switch (step.kind) {
       case 'row':
         stream = stream.via(map(id('map'), step.fn))
@@ -114,8 +124,8 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
       case 'limit': {
         const orderBy: SortKey<unknown>[] = []
         let limit: number | undefined
-        for (; i < rest.length && (rest[i]!.kind === 'orderBy' || rest[i]!.kind === 'limit'); i++) {
-          const s = rest[i]!
+        for (; i < rest.length && (rest[i].kind === 'orderBy' || rest[i].kind === 'limit'); i++) {
+          const s = rest[i]
           if (s.kind === 'orderBy') orderBy.push(...s.keys)
           else if (s.kind === 'limit') limit = Math.min(limit ?? Infinity, s.n)
         }
@@ -128,7 +138,11 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
   const sorted = rest.some((s) => s.kind === 'orderBy' || s.kind === 'limit')
   stream.to(sink('sink', options.sink, { capacity: options.sinkCapacity }), sorted ? { parallelism: 1 } : {})
   const described = (plan.source as { description?: string }).description ?? plan.source.name
-  return { graph, sourceDescriptions: { source: described }, sinkDescription: (options.sink as { description?: string }).description ?? options.sink.name }
+  return {
+    graph,
+    sourceDescriptions: { source: described },
+    sinkDescription: (options.sink as { description?: string }).description ?? options.sink.name,
+  }
 }
 
 function isFusable(step: Step): boolean {
@@ -151,7 +165,11 @@ function fuse(steps: readonly RowStep[]): (raw: unknown, context: DecodeContext)
         }
       } catch (cause) {
         if (cause instanceof WeirError) throw cause
-        throw new WeirError('user-function-failed', `${step.kind === 'filter' ? 'filter' : step.name} threw: ${messageOf(cause)}`, { cause })
+        throw new WeirError(
+          'user-function-failed',
+          `${step.kind === 'filter' ? 'filter' : step.name} threw: ${messageOf(cause)}`,
+          { cause },
+        )
       }
     }
     return value
@@ -201,12 +219,15 @@ function keyValue(value: unknown): Key {
   return value as Key
 }
 
-function resultRow(step: Extract<Step, { kind: 'aggregate' }>): (row: AggregateRow<unknown>) => Record<string, unknown> {
+function resultRow(
+  step: Extract<Step, { kind: 'aggregate' }>,
+): (row: AggregateRow<unknown>) => Record<string, unknown> {
   const { keys, window, resultColumns } = step
   return (row) => {
     const out: Record<string, unknown> = {}
-    if (window && row.window) out.window = { start: new Date(row.window.start), end: new Date(row.window.end) }
-    if (keys.length === 1) out[keys[0]!] = row.key
+    if (window && row.window)
+      out.window = { start: new Date(row.window.start), end: new Date(row.window.end) }
+    if (keys.length === 1) out[keys[0]] = row.key
     else if (keys.length > 1) {
       const values = JSON.parse(row.key as string) as unknown[]
       keys.forEach((k, i) => (out[k] = values[i]))
@@ -218,7 +239,9 @@ function resultRow(step: Extract<Step, { kind: 'aggregate' }>): (row: AggregateR
 /** Spark's output-mode rules, with Spark's reasons and what to write instead. */
 function checkRules(steps: readonly Step[], outputMode: OutputMode): void {
   if (outputMode !== 'append' && outputMode !== 'update' && outputMode !== 'complete') {
-    throw new ConfigError(`outputMode ${JSON.stringify(outputMode)} is not one of 'append', 'update', 'complete'`)
+    throw new ConfigError(
+      `outputMode ${JSON.stringify(outputMode)} is not one of 'append', 'update', 'complete'`,
+    )
   }
   const aggregate = steps.findIndex((s) => s.kind === 'aggregate')
   const watermark = steps.findIndex((s) => s.kind === 'watermark')
@@ -238,16 +261,20 @@ function checkRules(steps: readonly Step[], outputMode: OutputMode): void {
       )
     }
     if (watermark > aggregate) {
-      throw new ConfigError(`withWatermark must come before groupBy: the watermark decides which rows the aggregation takes`)
+      throw new ConfigError(
+        `withWatermark must come before groupBy: the watermark decides which rows the aggregation takes`,
+      )
     }
     for (const step of steps.slice(aggregate + 1)) {
       if (step.kind !== 'orderBy' && step.kind !== 'limit') {
-        throw new ConfigError(`after an aggregation only orderBy and limit can follow in a streaming query (found ${step.kind})`)
+        throw new ConfigError(
+          `after an aggregation only orderBy and limit can follow in a streaming query (found ${step.kind})`,
+        )
       }
     }
   }
   if (sortIndex !== -1) {
-    const kind = steps[sortIndex]!.kind
+    const kind = steps[sortIndex].kind
     if (aggregate === -1 || sortIndex < aggregate || outputMode !== 'complete') {
       throw new ConfigError(
         `${kind === 'orderBy' ? 'Sorting' : 'limit'} is not supported on streaming DataFrames, unless it is on an aggregated DataFrame in Complete output mode: ` +

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- steps hold user functions with their row types erased: DataFrame<T> checks them as the query is written */
 import type { Source, WindowAssigner } from '@weir/core'
 import type { Aggregator } from '../aggregators.js'
 import type { SortKey } from '../sort-limit.js'
@@ -18,7 +19,11 @@ export type Step =
   | { readonly kind: 'row'; readonly name: string; readonly fn: (row: any) => any }
   | { readonly kind: 'filter'; readonly fn: (row: any) => boolean }
   | { readonly kind: 'decode'; readonly name: string; readonly fn: (raw: any, context: any) => any }
-  | { readonly kind: 'explode'; readonly column: string; readonly fn: (row: any) => Iterable<unknown> | null | undefined }
+  | {
+      readonly kind: 'explode'
+      readonly column: string
+      readonly fn: (row: any) => Iterable<unknown> | null | undefined
+    }
   | { readonly kind: 'watermark'; readonly column: string; readonly delayMs: number }
   | {
       readonly kind: 'aggregate'

@@ -47,8 +47,18 @@ export interface WriteStreamOptions<T> {
 }
 
 const OPTIONS = new Set([
-  'sink', 'outputMode', 'trigger', 'queryName', 'checkpointLocation', 'stateBackend', 'parallelism',
-  'idleTimeout', 'deadLetterSink', 'manager', 'clock', 'workers',
+  'sink',
+  'outputMode',
+  'trigger',
+  'queryName',
+  'checkpointLocation',
+  'stateBackend',
+  'parallelism',
+  'idleTimeout',
+  'deadLetterSink',
+  'manager',
+  'clock',
+  'workers',
 ])
 
 /** Spark's `DataStreamWriter`: `start()` checks everything, builds the graph and runs it. */
@@ -63,17 +73,21 @@ export class DataStreamWriter<T> {
   async start(): Promise<StreamingQuery> {
     const options = this.options
     for (const name of Object.keys(options)) {
-      if (!OPTIONS.has(name)) throw new ConfigError(`writeStream: unknown option '${name}': use one of ${[...OPTIONS].join(', ')}`)
+      if (!OPTIONS.has(name))
+        throw new ConfigError(`writeStream: unknown option '${name}': use one of ${[...OPTIONS].join(', ')}`)
     }
     if (typeof options.sink?.createWriter !== 'function') {
-      throw new ConfigError(`writeStream needs a sink, e.g. writeStream({ sink: consoleSink(), outputMode: 'complete' })`)
+      throw new ConfigError(
+        `writeStream needs a sink, e.g. writeStream({ sink: consoleSink(), outputMode: 'complete' })`,
+      )
     }
     const parallelism = options.parallelism ?? 1
     const planned = planQuery(this.plan, {
       sink: options.sink,
       outputMode: options.outputMode ?? 'append',
       parallelism,
-      idleTimeoutMs: options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout'),
+      idleTimeoutMs:
+        options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout'),
       deadLetterSink: options.deadLetterSink,
     })
     return (options.manager ?? defaultStreams).start(planned.graph, {
@@ -91,7 +105,11 @@ export class DataStreamWriter<T> {
 
 export function toTrigger(option: TriggerOption | undefined): Trigger {
   if (option === undefined) return { kind: 'processingTime', intervalMs: 0 }
-  if ('processingTime' in option) return { kind: 'processingTime', intervalMs: parseDuration(option.processingTime, 'processingTime trigger') }
+  if ('processingTime' in option)
+    return {
+      kind: 'processingTime',
+      intervalMs: parseDuration(option.processingTime, 'processingTime trigger'),
+    }
   if ('availableNow' in option || 'once' in option) return { kind: 'availableNow' }
   if ('continuous' in option) return { kind: 'continuous' }
   if ('manual' in option) return { kind: 'manual' }

@@ -128,7 +128,10 @@ export function jsonParser<
     return explainField(schema.fields[name], ownValue(json, name), Object.hasOwn(json, name), name)!
   }
 
-  const decode = (raw: string | Uint8Array, context?: DecodeContext): Record<string, unknown> | undefined | typeof FILTERED => {
+  const decode = (
+    raw: string | Uint8Array,
+    context?: DecodeContext,
+  ): Record<string, unknown> | undefined | typeof FILTERED => {
     const text = textOf(raw)
     if (text === undefined) {
       context?.counters.add('numBlankRecords')
