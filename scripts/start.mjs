@@ -31,8 +31,12 @@ if (build !== 0) {
 // Ctrl-C reaches the demo too (same process group); it stops its queries cleanly and exits.
 process.on('SIGINT', () => {})
 process.on('SIGTERM', () => child.kill('SIGTERM'))
-const child = spawn(process.execPath, [join(root, 'packages', 'examples', 'dist', 'src', 'demo.js'), ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-})
+const child = spawn(
+  process.execPath,
+  [join(root, 'packages', 'examples', 'dist', 'src', 'demo.js'), ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+)
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -10,13 +10,20 @@ import { isMain } from './cli/is-main.js'
  * watermark as they change (update mode). It stops by itself after 30 seconds, or on Ctrl-C.
  */
 export const DEMO_ARGS = [
-  '--source', 'embedded',
-  '--query', 'wordcount,watermarked',
-  '--rate', '300',
-  '--speedup', '60',
-  '--trigger', '5 seconds',
-  '--num-rows', '10',
-  '--duration', '30 seconds',
+  '--source',
+  'embedded',
+  '--query',
+  'wordcount,watermarked',
+  '--rate',
+  '300',
+  '--speedup',
+  '60',
+  '--trigger',
+  '5 seconds',
+  '--num-rows',
+  '10',
+  '--duration',
+  '30 seconds',
   '--progress',
 ]
 

@@ -3,7 +3,12 @@ import { barrier, data, watermark, type DataMessage, type StreamRecord } from '@
 import { OperatorHarness } from '@weir/core/testing'
 import { filter } from '../src/index.js'
 
-const rec = (value: number): StreamRecord<number> => ({ value, timestamp: value, key: undefined, window: undefined })
+const rec = (value: number): StreamRecord<number> => ({
+  value,
+  timestamp: value,
+  key: undefined,
+  window: undefined,
+})
 
 test('keeps the records that pass, the same objects, in order', (t) => {
   const h = OperatorHarness.open(filter('even', (n: number) => n % 2 === 0))

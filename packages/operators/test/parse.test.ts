@@ -206,7 +206,12 @@ test('drops malformed records in a source to its dead-letter output', async (t) 
       [lines[2], `field 'retweets': expected long, got string "x"`],
     ],
   )
-  t.like(job.counters()['tweets#0'], { numMalformedRecords: 2, numDeadLetters: 2, numRowsDroppedByDecode: 2, numRowsFiltered: 1 })
+  t.like(job.counters()['tweets#0'], {
+    numMalformedRecords: 2,
+    numDeadLetters: 2,
+    numRowsDroppedByDecode: 2,
+    numRowsFiltered: 1,
+  })
 })
 
 test('fails the query on a malformed record in failFast mode, naming the source', async (t) => {

@@ -16,7 +16,10 @@ const rec = (word: string | null, count: number): StreamRecord<Row> => ({
 
 test('sorts each epoch at its barrier and keeps the first rows', (t) => {
   const h = OperatorHarness.open(
-    sortLimit('top', { orderBy: [{ by: (r: Row) => r.count, descending: true }, { by: (r: Row) => r.word }], limit: 3 }),
+    sortLimit('top', {
+      orderBy: [{ by: (r: Row) => r.count, descending: true }, { by: (r: Row) => r.word }],
+      limit: 3,
+    }),
   )
   h.processRecords([rec('b', 1), rec('a', 5)]).processRecords([rec('c', 5), rec('d', 2)])
   t.deepEqual(h.takeOutput(), [])
@@ -31,14 +34,22 @@ test('puts nulls first ascending and last descending, and sorts by code point', 
     OperatorHarness.open(sortLimit('s', { orderBy: [{ by: (r: Row) => r.word, descending }] }))
   const input = [rec('！', 1), rec(null, 1), rec('😀', 1), rec('a', 1)]
   const up = byWord(false).processRecords(input).processBarrier(0)
-  t.deepEqual(up.takeValues().map((r) => r.word), [null, 'a', '！', '😀'])
+  t.deepEqual(
+    up.takeValues().map((r) => r.word),
+    [null, 'a', '！', '😀'],
+  )
   const down = byWord(true).processRecords(input).processBarrier(0)
-  t.deepEqual(down.takeValues().map((r) => r.word), ['😀', '！', 'a', null])
+  t.deepEqual(
+    down.takeValues().map((r) => r.word),
+    ['😀', '！', 'a', null],
+  )
 })
 
 test('sorts windows by start, then end', (t) => {
   const w = (start: number, end: number) => ({ window: { start: new Date(start), end: new Date(end) } })
   const h = OperatorHarness.open(sortLimit('s', { orderBy: [{ by: (r: ReturnType<typeof w>) => r.window }] }))
-  h.processRecords([w(60, 120), w(0, 120), w(0, 60)].map((value) => ({ value, timestamp: null }))).processBarrier(0)
+  h.processRecords(
+    [w(60, 120), w(0, 120), w(0, 60)].map((value) => ({ value, timestamp: null })),
+  ).processBarrier(0)
   t.deepEqual(h.takeValues(), [w(0, 60), w(0, 120), w(60, 120)])
 })

@@ -89,6 +89,6 @@ test('fails the job with an error that names the operator when its code throws',
     .to(defineSink('out', new CollectSink<number>()))
   const job = await Job.start(graph, { trigger: { kind: 'manual' } })
   const error = await t.throwsAsync(job.done)
-  t.regex(error!.message, /operator 'boom' failed in epoch 0: kaput/)
+  t.regex(error.message, /operator 'boom' failed in epoch 0: kaput/)
   t.is(job.state, 'failed')
 })

@@ -69,7 +69,10 @@ async function runScript(options: {
     instance: 0,
     reader,
     downstream: { process: (m) => out.push(m) },
-    hooks: { onBarrier: (_at, b, snapshot) => snapshots.push([b.epoch, snapshot]), onFinished: () => finished++ },
+    hooks: {
+      onBarrier: (_at, b, snapshot) => snapshots.push([b.epoch, snapshot]),
+      onFinished: () => finished++,
+    },
     backpressure: new Backpressure(),
     clock,
     restored: options.restored ?? new Map(),

@@ -17,11 +17,18 @@ usage:
 DIR is a query's checkpointLocation (the state is in DIR/state) or the state directory itself.
 The query must be stopped: LevelDB lets one process open a database at a time.`
 
-export async function main(argv: readonly string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  write: (text: string) => void = (t) => process.stdout.write(t),
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { epoch: { type: 'string' }, sample: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      epoch: { type: 'string' },
+      sample: { type: 'string', default: '3' },
+      help: { type: 'boolean', short: 'h' },
+    },
   })
   const [command, dir, ...rest] = positionals
   if (values.help || !command || !dir) {
@@ -42,7 +49,9 @@ export async function main(argv: readonly string[], write: (text: string) => voi
         const epochs = await backend.committedEpochs()
         const epoch = values.epoch === undefined ? epochs.at(-1) : Number(values.epoch)
         if (epoch === undefined || !epochs.includes(epoch)) {
-          write(`no committed epoch ${values.epoch ?? ''} in ${location}; committed: ${epochs.join(', ') || 'none'}\n`)
+          write(
+            `no committed epoch ${values.epoch ?? ''} in ${location}; committed: ${epochs.join(', ') || 'none'}\n`,
+          )
           return 1
         }
         return await show(backend, epoch, Number(values.sample), write)
@@ -64,10 +73,16 @@ export async function main(argv: readonly string[], write: (text: string) => voi
   }
 }
 
-async function list(backend: LevelStateBackend, location: string, write: (text: string) => void): Promise<number> {
+async function list(
+  backend: LevelStateBackend,
+  location: string,
+  write: (text: string) => void,
+): Promise<number> {
   const epochs = await backend.committedEpochs()
-  const first = epochs.length ? await backend.metadata(epochs[0]!) : undefined
-  write(`checkpoint ${location}${first?.queryId ? ` (query ${first.queryId})` : ''}, format ${first?.formatVersion ?? '-'}\n`)
+  const first = epochs.length ? await backend.metadata(epochs[0]) : undefined
+  write(
+    `checkpoint ${location}${first?.queryId ? ` (query ${first.queryId})` : ''}, format ${first?.formatVersion ?? '-'}\n`,
+  )
   if (epochs.length === 0) {
     write('no committed epoch\n')
     return 0
@@ -83,27 +98,40 @@ async function list(backend: LevelStateBackend, location: string, write: (text: 
   return 0
 }
 
-async function show(backend: LevelStateBackend, epoch: number, sample: number, write: (text: string) => void): Promise<number> {
+async function show(
+  backend: LevelStateBackend,
+  epoch: number,
+  sample: number,
+  write: (text: string) => void,
+): Promise<number> {
   const meta = (await backend.metadata(epoch)) as EpochMetadata
-  write(`epoch ${epoch}${meta.queryId ? ` of query ${meta.queryId}` : ''} (format ${meta.formatVersion}), written ${meta.writtenAt}\n`)
-  write(`watermark: ${time(meta.watermark)}   max parallelism: ${meta.maxParallelism}   entries: ${meta.entries}\n`)
+  write(
+    `epoch ${epoch}${meta.queryId ? ` of query ${meta.queryId}` : ''} (format ${meta.formatVersion}), written ${meta.writtenAt}\n`,
+  )
+  write(
+    `watermark: ${time(meta.watermark)}   max parallelism: ${meta.maxParallelism}   entries: ${meta.entries}\n`,
+  )
   const byNode = new Map<string, { key: string; bytes: number; value: unknown }[]>()
   for await (const entry of backend.entries(epoch)) {
     const [node] = entry.key.split('/')
     if (entry.key === 'meta' || entry.key === 'committed') continue
-    if (!byNode.has(node!)) byNode.set(node!, [])
-    byNode.get(node!)!.push(entry)
+    if (!byNode.has(node)) byNode.set(node, [])
+    byNode.get(node)!.push(entry)
   }
   for (const [id, node] of Object.entries(meta.nodes)) {
     const entries = byNode.get(id) ?? []
     const bytes = entries.reduce((n, e) => n + e.bytes, 0)
-    write(`\n${id} (${node.name}), parallelism ${node.parallelism}${entries.length ? `, ${size(bytes)}` : ', no state'}\n`)
+    write(
+      `\n${id} (${node.name}), parallelism ${node.parallelism}${entries.length ? `, ${size(bytes)}` : ', no state'}\n`,
+    )
     const splits = entries.filter((e) => e.key.split('/')[1] === 's')
-    for (const e of splits) write(`  split ${e.key.split('/').slice(2).join('/')}: position ${render(e.value)}\n`)
+    for (const e of splits)
+      write(`  split ${e.key.split('/').slice(2).join('/')}: position ${render(e.value)}\n`)
     const groups = entries.filter((e) => e.key.split('/')[1] === 'k')
     if (groups.length) {
       write(`  ${groups.length} key groups with state\n`)
-      for (const e of groups.slice(0, sample)) write(`  key group ${e.key.split('/')[2]} (${size(e.bytes)}): ${render(e.value, 160)}\n`)
+      for (const e of groups.slice(0, sample))
+        write(`  key group ${e.key.split('/')[2]} (${size(e.bytes)}): ${render(e.value, 160)}\n`)
       if (groups.length > sample) write(`  … ${groups.length - sample} more (--sample N to see more)\n`)
     }
     for (const e of entries.filter((x) => x.key.split('/')[1] === 'u')) {
@@ -113,10 +141,16 @@ async function show(backend: LevelStateBackend, epoch: number, sample: number, w
   return 0
 }
 
-async function diff(backend: LevelStateBackend, a: number, b: number, write: (text: string) => void): Promise<number> {
+async function diff(
+  backend: LevelStateBackend,
+  a: number,
+  b: number,
+  write: (text: string) => void,
+): Promise<number> {
   const load = async (epoch: number) => {
     const map = new Map<string, string>()
-    for await (const e of backend.entries(epoch)) if (e.key !== 'meta' && e.key !== 'committed') map.set(e.key, render(e.value, 10_000))
+    for await (const e of backend.entries(epoch))
+      if (e.key !== 'meta' && e.key !== 'committed') map.set(e.key, render(e.value, 10_000))
     return map
   }
   const epochs = await backend.committedEpochs()
@@ -148,7 +182,7 @@ async function diff(backend: LevelStateBackend, a: number, b: number, write: (te
 }
 
 function render(value: unknown, max = 120): string {
-  const text = JSON.stringify(value, (_k, v: unknown) =>
+  const text = JSON.stringify(value, (_k, v: unknown): unknown =>
     v instanceof Map ? Object.fromEntries(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
   )
   return clip(text ?? String(value), max)
@@ -163,12 +197,27 @@ function time(ms: number): string {
 }
 
 function size(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
-  return rows.map((r) => r.map((cell, c) => (c === 0 || c === 2 || c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n'
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) =>
+            c === 0 || c === 2 || c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]),
+          )
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  )
 }
 
 if (isMain(import.meta.url)) {

@@ -50,7 +50,11 @@ shows a progress bar on stderr (plain lines every few seconds when stderr is not
 
 const QUERIES = ['wordcount', 'windowed', 'watermarked'] as const
 type QueryName = (typeof QUERIES)[number]
-const NAMES: Record<QueryName, string> = { wordcount: 'word_counts', windowed: 'windowed_counts', watermarked: 'watermarked_counts' }
+const NAMES: Record<QueryName, string> = {
+  wordcount: 'word_counts',
+  windowed: 'windowed_counts',
+  watermarked: 'watermarked_counts',
+}
 
 export interface CliIo {
   readonly out: (text: string) => void
@@ -108,10 +112,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   const queries: StreamingQuery[] = []
   let dashboard: Dashboard | undefined
   try {
-    const selected: QueryName[] = values.query === 'all' ? [...QUERIES] : values.query.split(',').map(checkQuery)
+    const selected: QueryName[] =
+      values.query === 'all' ? [...QUERIES] : values.query.split(',').map(checkQuery)
     const trigger = parseTrigger(values.trigger)
     const workers = wholeNumber(values.workers, '--workers')
-    const parallelism = values.parallelism === undefined ? workers : wholeNumber(values.parallelism, '--parallelism')
+    const parallelism =
+      values.parallelism === undefined ? workers : wholeNumber(values.parallelism, '--parallelism')
     // A worker thread runs this program again to join the queries: what is done once (progress, the
     // dashboard, error lines) stays in the main thread.
     const inWorker = isWeirWorker()
@@ -123,7 +129,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     for (const name of selected) {
       const source = await makeSource(values, start)
       const input = tweets(source)
-      const outputMode = (values['output-mode'] ?? (name === 'watermarked' ? 'update' : 'complete')) as OutputMode
+      const outputMode = (values['output-mode'] ??
+        (name === 'watermarked' ? 'update' : 'complete')) as OutputMode
       const windows = { window: values.window, slide: values.slide }
       const frame =
         name === 'wordcount'
@@ -133,11 +140,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
             : watermarkedCounts(input, { ...windows, watermark: values.watermark })
       writers.push(
         frame.writeStream({
-          sink: makeSink(values, NAMES[name], io, selected.length > 1) as Sink<any>,
+          sink: makeSink(values, NAMES[name], io, selected.length > 1),
           outputMode,
           trigger,
           queryName: NAMES[name],
-          checkpointLocation: values.checkpoint === undefined ? undefined : join(values.checkpoint, NAMES[name]),
+          checkpointLocation:
+            values.checkpoint === undefined ? undefined : join(values.checkpoint, NAMES[name]),
           parallelism,
           workers,
           manager,
@@ -195,7 +203,8 @@ function withDashboardPort(argv: readonly string[]): string[] {
   const args: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const next = argv[i + 1]
-    if (argv[i] === '--dashboard' && (next === undefined || !/^\d+$/.test(next))) args.push(`--dashboard=${DASHBOARD_PORT}`)
+    if (argv[i] === '--dashboard' && (next === undefined || !/^\d+$/.test(next)))
+      args.push(`--dashboard=${DASHBOARD_PORT}`)
     else args.push(argv[i])
   }
   return args
@@ -239,7 +248,10 @@ async function showReadProgress(
   }
 }
 
-async function makeSource(values: Record<string, string | boolean | undefined>, start: number): Promise<Source<unknown>> {
+async function makeSource(
+  values: Record<string, string | boolean | undefined>,
+  start: number,
+): Promise<Source<unknown>> {
   const spec = String(values.source)
   if (spec === 'embedded') {
     return embeddedTweets({
@@ -247,17 +259,22 @@ async function makeSource(values: Record<string, string | boolean | undefined>, 
       rate: optionalNumber(values.rate, '--rate') ?? 200,
       speedup: optionalNumber(values.speedup, '--speedup') ?? 1,
       seed: optionalNumber(values.seed, '--seed') ?? 42,
-    }) as Source<unknown>
+    })
   }
   if (spec.startsWith('file:')) {
     const maxFiles = optionalNumber(values['max-files-per-trigger'], '--max-files-per-trigger')
-    return fileSource(spec.slice('file:'.length), maxFiles === undefined ? {} : { maxFilesPerTrigger: maxFiles }) as Source<unknown>
+    return fileSource(
+      spec.slice('file:'.length),
+      maxFiles === undefined ? {} : { maxFilesPerTrigger: maxFiles },
+    )
   }
   if (spec === 'kafka') {
     const brokers = String(values.brokers ?? process.env.KAFKA_BROKERS ?? '')
-    if (!brokers) throw new ConfigError('--source kafka needs --brokers host:port[,host:port] (or KAFKA_BROKERS)')
+    if (!brokers)
+      throw new ConfigError('--source kafka needs --brokers host:port[,host:port] (or KAFKA_BROKERS)')
     const connectors = (await import('@weir/connectors')) as Record<string, unknown>
-    const kafkaSource = connectors.kafkaSource as ((options: Record<string, unknown>) => Source<unknown>) | undefined
+    const kafkaSource = connectors.kafkaSource as
+      ((options: Record<string, unknown>) => Source<unknown>) | undefined
     if (!kafkaSource) throw new ConfigError('this build of @weir/connectors has no Kafka source')
     return kafkaSource({
       brokers: brokers.split(','),
@@ -294,7 +311,9 @@ export function parseTrigger(spec: string): TriggerOption {
   try {
     return { processingTime: parseDuration(interval, '--trigger') }
   } catch {
-    throw new ConfigError(`--trigger ${spec} is not a trigger: write an interval ('5 seconds'), availableNow or continuous`)
+    throw new ConfigError(
+      `--trigger ${spec} is not a trigger: write an interval ('5 seconds'), availableNow or continuous`,
+    )
   }
 }
 
@@ -305,7 +324,8 @@ function checkQuery(query: string | undefined): QueryName {
 
 function wholeNumber(text: string, what: string): number {
   const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what} ${text} is not a whole number >= 1, e.g. ${what} 2`)
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${what} ${text} is not a whole number >= 1, e.g. ${what} 2`)
   return n
 }
 
@@ -319,8 +339,14 @@ function optionalNumber(text: string | boolean | undefined, what: string): numbe
 /** One line per epoch: `word_counts batch 3: 1200 rows in (240/s), watermark 10:04:00, 3 late, state 12 rows`. */
 export function progressLine(p: StreamingQueryProgress): string {
   const state = p.stateOperators[0]
-  const parts = [`${p.name ?? p.id} batch ${p.batchId}: ${p.numInputRows} rows in (${p.inputRowsPerSecond}/s)`]
-  if (p.eventTime.watermark) parts.push(`watermark ${p.eventTime.watermark.slice(11, 19)}`, `${state?.numRowsDroppedByWatermark ?? 0} late dropped`)
+  const parts = [
+    `${p.name ?? p.id} batch ${p.batchId}: ${p.numInputRows} rows in (${p.inputRowsPerSecond}/s)`,
+  ]
+  if (p.eventTime.watermark)
+    parts.push(
+      `watermark ${p.eventTime.watermark.slice(11, 19)}`,
+      `${state?.numRowsDroppedByWatermark ?? 0} late dropped`,
+    )
   if (state) parts.push(`state ${state.numRowsTotal} rows`)
   const rejected = Object.entries(p.rejectedRows).filter(([k]) => k !== 'numRowsDroppedByWatermark')
   if (rejected.length) parts.push(rejected.map(([k, v]) => `${k} ${v}`).join(', '))

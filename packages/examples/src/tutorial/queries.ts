@@ -20,7 +20,7 @@ export type Tweet = RowOf<typeof tweetSchema>
 
 /** `from_json(col('value').cast('string'), schema)`: tweets as rows, malformed ones kept as the mode says. */
 export function tweets(source: Source<unknown>, mode: ParseMode = 'permissive'): DataFrame<Tweet> {
-  return readStream(source).parse(tweetSchema, { mode }) as DataFrame<Tweet>
+  return readStream(source).parse(tweetSchema, { mode })
 }
 
 /**
@@ -41,7 +41,10 @@ export interface WindowOptions {
 }
 
 /** Query 2: `groupBy(window(col('creation_time'), '5 minutes', '1 minute')).count()`. */
-export function windowedCounts(input: DataFrame<Tweet>, options: WindowOptions = { window: '5 minutes', slide: '1 minute' }) {
+export function windowedCounts(
+  input: DataFrame<Tweet>,
+  options: WindowOptions = { window: '5 minutes', slide: '1 minute' },
+) {
   return input.groupBy(window('creation_time', options.window, options.slide)).count()
 }
 
@@ -51,7 +54,14 @@ export function windowedCounts(input: DataFrame<Tweet>, options: WindowOptions =
  */
 export function watermarkedCounts(
   input: DataFrame<Tweet>,
-  options: WindowOptions & { readonly watermark: string | number } = { window: '5 minutes', slide: '1 minute', watermark: '1 minute' },
+  options: WindowOptions & { readonly watermark: string | number } = {
+    window: '5 minutes',
+    slide: '1 minute',
+    watermark: '1 minute',
+  },
 ) {
-  return input.withWatermark('creation_time', options.watermark).groupBy(window('creation_time', options.window, options.slide)).count()
+  return input
+    .withWatermark('creation_time', options.watermark)
+    .groupBy(window('creation_time', options.window, options.slide))
+    .count()
 }

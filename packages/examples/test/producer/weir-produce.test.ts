@@ -17,7 +17,13 @@ import test from 'ava'
 import { main, type ProduceIo } from '../../src/cli/weir-produce.js'
 import { progressReporter } from '../../src/producer/progress.js'
 import { tweetRecord, type TweetRecordOptions } from '../../src/producer/tweet-records.js'
-import { tweets, tweetSchema, watermarkedCounts, windowedCounts, wordCounts } from '../../src/tutorial/queries.js'
+import {
+  tweets,
+  tweetSchema,
+  watermarkedCounts,
+  windowedCounts,
+  wordCounts,
+} from '../../src/tutorial/queries.js'
 
 const texts = await loadTweetTexts()
 const START = Date.UTC(2026, 10, 24, 10, 0, 0)
@@ -194,43 +200,85 @@ wire('weir-produce writes the replay into Kafka, and a query reads back exactly 
   )
 })
 
-wire("the tutorial's three queries give the same rows from Kafka as from a file of the same tweets", async (t) => {
-  if (!haveKafka) return t.fail('no Kafka for the Kafka tests under CI: install kcat or set KAFKA_BROKERS')
-  const brokers = fromEnv ?? cluster!.brokers
-  const topic = `tutorial-${process.pid}-${Date.now().toString(36)}`
-  const out = io()
-  // No late tweets: each partition's watermark then drops what a single file's would (nothing), so the
-  // rows may not depend on how the partitions interleave.
-  const args = ['--count', '600', '--rate', '0', '--seed', '11', '--start', '2026-11-24T10:00:00Z', '--late-fraction', '0']
-  t.is(await main(['--brokers', brokers.join(','), '--topic', topic, ...args], out), 0, out.text.err)
-  const lines = Array.from({ length: 600 }, (_, n) => tweetRecord(n, { ...options, seed: 11, lateFraction: 0 }).value)
-  const dir = await mkdtemp(join(tmpdir(), 'weir-tutorial-kafka-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await writeFile(join(dir, 'tweets.jsonl'), lines.join('\n') + '\n')
-
-  const fromKafka = () =>
-    kafkaSource({ brokers, subscribe: [topic], startingOffsets: 'earliest', sessionTimeout: 6000, heartbeatInterval: 1000, log: () => undefined })
-  const fromFile = () => fileSource(join(dir, 'tweets.jsonl'))
-  const windowKey = (row: { window: { start: Date } }) => String(row.window.start.getTime())
-  const run = async (source: () => Source<unknown>) => {
-    const manager = new StreamingQueryManager()
-    const words = new MemorySink<{ word: string; count: number }>({ outputMode: 'complete' })
-    const windowed = new MemorySink<{ window: { start: Date; end: Date }; count: number }>({ outputMode: 'complete' })
-    const watermarked = new MemorySink<{ window: { start: Date; end: Date }; count: number }>({ outputMode: 'update', key: windowKey })
-    const trigger = { availableNow: true } as const
-    const queries = [
-      await wordCounts(tweets(source())).writeStream({ sink: words, outputMode: 'complete', trigger, manager }).start(),
-      await windowedCounts(tweets(source())).writeStream({ sink: windowed, outputMode: 'complete', trigger, manager }).start(),
-      await watermarkedCounts(tweets(source())).writeStream({ sink: watermarked, outputMode: 'update', trigger, manager }).start(),
+wire(
+  "the tutorial's three queries give the same rows from Kafka as from a file of the same tweets",
+  async (t) => {
+    if (!haveKafka) return t.fail('no Kafka for the Kafka tests under CI: install kcat or set KAFKA_BROKERS')
+    const brokers = fromEnv ?? cluster!.brokers
+    const topic = `tutorial-${process.pid}-${Date.now().toString(36)}`
+    const out = io()
+    // No late tweets: each partition's watermark then drops what a single file's would (nothing), so the
+    // rows may not depend on how the partitions interleave.
+    const args = [
+      '--count',
+      '600',
+      '--rate',
+      '0',
+      '--seed',
+      '11',
+      '--start',
+      '2026-11-24T10:00:00Z',
+      '--late-fraction',
+      '0',
     ]
-    for (const query of queries) t.true(await query.awaitTermination(30_000), 'the query ends')
-    const show = (rows: { window: { start: Date; end: Date }; count: number }[]) =>
-      rows.map((r) => `${r.window.start.toISOString()} ${r.count}`).sort()
-    return { words: words.rows(), windowed: show(windowed.rows()), watermarked: show(watermarked.rows()) }
-  }
-  const [kafka, file] = [await run(fromKafka), await run(fromFile)]
-  t.true(kafka.words.length > 100 && kafka.windowed.length >= 5, `${kafka.words.length} words, ${kafka.windowed.length} windows`)
-  t.deepEqual(kafka.words, file.words, 'word counts, sorted')
-  t.deepEqual(kafka.windowed, file.windowed, 'every window of the windowed count')
-  t.deepEqual(kafka.watermarked, file.watermarked, 'the last value of every window of the watermarked count')
-})
+    t.is(await main(['--brokers', brokers.join(','), '--topic', topic, ...args], out), 0, out.text.err)
+    const lines = Array.from(
+      { length: 600 },
+      (_, n) => tweetRecord(n, { ...options, seed: 11, lateFraction: 0 }).value,
+    )
+    const dir = await mkdtemp(join(tmpdir(), 'weir-tutorial-kafka-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    await writeFile(join(dir, 'tweets.jsonl'), lines.join('\n') + '\n')
+
+    const fromKafka = () =>
+      kafkaSource({
+        brokers,
+        subscribe: [topic],
+        startingOffsets: 'earliest',
+        sessionTimeout: 6000,
+        heartbeatInterval: 1000,
+        log: () => undefined,
+      })
+    const fromFile = () => fileSource(join(dir, 'tweets.jsonl'))
+    const windowKey = (row: { window: { start: Date } }) => String(row.window.start.getTime())
+    const run = async (source: () => Source<unknown>) => {
+      const manager = new StreamingQueryManager()
+      const words = new MemorySink<{ word: string; count: number }>({ outputMode: 'complete' })
+      const windowed = new MemorySink<{ window: { start: Date; end: Date }; count: number }>({
+        outputMode: 'complete',
+      })
+      const watermarked = new MemorySink<{ window: { start: Date; end: Date }; count: number }>({
+        outputMode: 'update',
+        key: windowKey,
+      })
+      const trigger = { availableNow: true } as const
+      const queries = [
+        await wordCounts(tweets(source()))
+          .writeStream({ sink: words, outputMode: 'complete', trigger, manager })
+          .start(),
+        await windowedCounts(tweets(source()))
+          .writeStream({ sink: windowed, outputMode: 'complete', trigger, manager })
+          .start(),
+        await watermarkedCounts(tweets(source()))
+          .writeStream({ sink: watermarked, outputMode: 'update', trigger, manager })
+          .start(),
+      ]
+      for (const query of queries) t.true(await query.awaitTermination(30_000), 'the query ends')
+      const show = (rows: { window: { start: Date; end: Date }; count: number }[]) =>
+        rows.map((r) => `${r.window.start.toISOString()} ${r.count}`).sort()
+      return { words: words.rows(), windowed: show(windowed.rows()), watermarked: show(watermarked.rows()) }
+    }
+    const [kafka, file] = [await run(fromKafka), await run(fromFile)]
+    t.true(
+      kafka.words.length > 100 && kafka.windowed.length >= 5,
+      `${kafka.words.length} words, ${kafka.windowed.length} windows`,
+    )
+    t.deepEqual(kafka.words, file.words, 'word counts, sorted')
+    t.deepEqual(kafka.windowed, file.windowed, 'every window of the windowed count')
+    t.deepEqual(
+      kafka.watermarked,
+      file.watermarked,
+      'the last value of every window of the watermarked count',
+    )
+  },
+)

@@ -325,7 +325,12 @@ export function randomSteps(
     }
   }
   // A bounded input ends as a bounded source ends it: a +∞ watermark, the last barrier, End.
-  steps.push({ barrier: epoch++, checkpoint: true }, { watermark: Infinity }, { barrier: epoch++, checkpoint: true }, { end: true })
+  steps.push(
+    { barrier: epoch++, checkpoint: true },
+    { watermark: Infinity },
+    { barrier: epoch++, checkpoint: true },
+    { end: true },
+  )
   return steps
 }
 

@@ -22,7 +22,12 @@ test('counts words of a bounded input in complete mode, sorted', async (t) => {
     .groupBy('word')
     .count()
     .orderBy(desc('count'), 'word')
-    .writeStream({ sink: out, outputMode: 'complete', manager: new StreamingQueryManager(), trigger: { availableNow: true } })
+    .writeStream({
+      sink: out,
+      outputMode: 'complete',
+      manager: new StreamingQueryManager(),
+      trigger: { availableNow: true },
+    })
     .start()
   await query.awaitTermination()
   t.deepEqual(out.rows(), [
@@ -40,12 +45,24 @@ test('counts tweets per sliding window with a watermark in update mode', async (
     .withWatermark('creation_time', '1 minute')
     .groupBy(window('creation_time', '5 minutes', '1 minute'))
     .count()
-    .writeStream({ sink: out, outputMode: 'update', manager: new StreamingQueryManager(), trigger: { availableNow: true } })
+    .writeStream({
+      sink: out,
+      outputMode: 'update',
+      manager: new StreamingQueryManager(),
+      trigger: { availableNow: true },
+    })
     .start()
   await query.awaitTermination()
   const rows = out.rows().map((r) => {
     const w = r.window as { start: Date; end: Date }
     return `${w.start.toISOString().slice(11, 16)}-${w.end.toISOString().slice(11, 16)}=${String(r.count)}`
   })
-  t.deepEqual(rows, ['09:56-10:01=1', '09:57-10:02=2', '09:58-10:03=2', '09:59-10:04=2', '10:00-10:05=2', '10:01-10:06=1'])
+  t.deepEqual(rows, [
+    '09:56-10:01=1',
+    '09:57-10:02=2',
+    '09:58-10:03=2',
+    '09:59-10:04=2',
+    '10:00-10:05=2',
+    '10:01-10:06=1',
+  ])
 })

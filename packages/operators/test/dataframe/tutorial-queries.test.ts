@@ -26,7 +26,10 @@ const batches: Tweet[][] = [
   ],
 ]
 
-async function runEpochs<R>(build: (tweets: DataFrame<Tweet>) => Promise<StreamingQuery>, out: CollectSink<R>): Promise<{ epochs: R[][]; query: StreamingQuery }> {
+async function runEpochs<R>(
+  build: (tweets: DataFrame<Tweet>) => Promise<StreamingQuery>,
+  out: CollectSink<R>,
+): Promise<{ epochs: R[][]; query: StreamingQuery }> {
   const input = new QueueSource<Tweet>(['p0'])
   const query = await build(readStream(input))
   const epochs: R[][] = []
@@ -56,11 +59,21 @@ test('query 1 counts words in complete mode, sorted by count', async (t) => {
         .start(),
     out,
   )
-  const show = (rows: { word: string; count: number }[]) => rows.map((r) => `${JSON.stringify(r.word)} ${r.count}`)
-  t.deepEqual(show(epochs[0]!), ['"" 2', '"cat" 2', '"the" 2', '"a" 1', '"dog" 1'])
-  t.deepEqual(show(epochs[1]!), ['"the" 3', '"" 2', '"cat" 2', '"a" 1', '"dog" 1', '"end" 1'])
-  t.deepEqual(show(epochs[2]!), [
-    '"cat" 3', '"the" 3', '"" 2', '"a" 1', '"dog" 1', '"end" 1', '"late" 1', '"new" 1', '"no" 1', '"time" 1',
+  const show = (rows: { word: string; count: number }[]) =>
+    rows.map((r) => `${JSON.stringify(r.word)} ${r.count}`)
+  t.deepEqual(show(epochs[0]), ['"" 2', '"cat" 2', '"the" 2', '"a" 1', '"dog" 1'])
+  t.deepEqual(show(epochs[1]), ['"the" 3', '"" 2', '"cat" 2', '"a" 1', '"dog" 1', '"end" 1'])
+  t.deepEqual(show(epochs[2]), [
+    '"cat" 3',
+    '"the" 3',
+    '"" 2',
+    '"a" 1',
+    '"dog" 1',
+    '"end" 1',
+    '"late" 1',
+    '"new" 1',
+    '"no" 1',
+    '"time" 1',
   ])
 })
 
@@ -75,17 +88,43 @@ test('query 2 counts tweets per sliding window in complete mode', async (t) => {
         .start(),
     out,
   )
-  t.deepEqual(epochs[0]!.map(windowRow), [
-    '09:56-10:01 1', '09:57-10:02 2', '09:58-10:03 3', '09:59-10:04 3', '10:00-10:05 3', '10:01-10:06 2', '10:02-10:07 1',
+  t.deepEqual(epochs[0].map(windowRow), [
+    '09:56-10:01 1',
+    '09:57-10:02 2',
+    '09:58-10:03 3',
+    '09:59-10:04 3',
+    '10:00-10:05 3',
+    '10:01-10:06 2',
+    '10:02-10:07 1',
   ])
-  t.deepEqual(epochs[1]!.map(windowRow), [
-    '09:56-10:01 1', '09:57-10:02 2', '09:58-10:03 3', '09:59-10:04 3', '10:00-10:05 3', '10:01-10:06 2', '10:02-10:07 1',
-    '10:03-10:08 1', '10:04-10:09 1', '10:05-10:10 1', '10:06-10:11 1', '10:07-10:12 1',
+  t.deepEqual(epochs[1].map(windowRow), [
+    '09:56-10:01 1',
+    '09:57-10:02 2',
+    '09:58-10:03 3',
+    '09:59-10:04 3',
+    '10:00-10:05 3',
+    '10:01-10:06 2',
+    '10:02-10:07 1',
+    '10:03-10:08 1',
+    '10:04-10:09 1',
+    '10:05-10:10 1',
+    '10:06-10:11 1',
+    '10:07-10:12 1',
   ])
   // Without a watermark nothing is late: the 10:00:30 tweet still counts.
-  t.deepEqual(epochs[2]!.map(windowRow), [
-    '09:56-10:01 2', '09:57-10:02 3', '09:58-10:03 4', '09:59-10:04 4', '10:00-10:05 4', '10:01-10:06 3', '10:02-10:07 2',
-    '10:03-10:08 2', '10:04-10:09 2', '10:05-10:10 2', '10:06-10:11 1', '10:07-10:12 1',
+  t.deepEqual(epochs[2].map(windowRow), [
+    '09:56-10:01 2',
+    '09:57-10:02 3',
+    '09:58-10:03 4',
+    '09:59-10:04 4',
+    '10:00-10:05 4',
+    '10:01-10:06 3',
+    '10:02-10:07 2',
+    '10:03-10:08 2',
+    '10:04-10:09 2',
+    '10:05-10:10 2',
+    '10:06-10:11 1',
+    '10:07-10:12 1',
   ])
 })
 
@@ -101,16 +140,28 @@ test('query 3 drops late tweets with a 1 minute watermark in update mode', async
         .start(),
     out,
   )
-  t.deepEqual(epochs[0]!.map(windowRow), [
-    '09:56-10:01 1', '09:57-10:02 2', '09:58-10:03 3', '09:59-10:04 3', '10:00-10:05 3', '10:01-10:06 2', '10:02-10:07 1',
+  t.deepEqual(epochs[0].map(windowRow), [
+    '09:56-10:01 1',
+    '09:57-10:02 2',
+    '09:58-10:03 3',
+    '09:59-10:04 3',
+    '10:00-10:05 3',
+    '10:01-10:06 2',
+    '10:02-10:07 1',
   ])
-  t.deepEqual(epochs[1]!.map(windowRow), ['10:03-10:08 1', '10:04-10:09 1', '10:05-10:10 1', '10:06-10:11 1', '10:07-10:12 1'])
+  t.deepEqual(epochs[1].map(windowRow), [
+    '10:03-10:08 1',
+    '10:04-10:09 1',
+    '10:05-10:10 1',
+    '10:06-10:11 1',
+    '10:07-10:12 1',
+  ])
   // The watermark is 10:06: the 10:00:30 tweet is late in all its windows and dropped; the 10:05:30 one
   // still counts in the four windows that end after 10:06.
-  t.deepEqual(epochs[2]!.map(windowRow), ['10:02-10:07 2', '10:03-10:08 2', '10:04-10:09 2', '10:05-10:10 2'])
+  t.deepEqual(epochs[2].map(windowRow), ['10:02-10:07 2', '10:03-10:08 2', '10:04-10:09 2', '10:05-10:10 2'])
   const last = query.recentProgress.find((p) => p.batchId === 2)!
   t.is(last.numInputRows, 3)
   t.is(last.eventTime.watermark, '2026-11-24T10:06:00.000Z')
-  t.is(last.stateOperators[0]!.numRowsDroppedByWatermark, 1)
+  t.is(last.stateOperators[0].numRowsDroppedByWatermark, 1)
   t.is(last.rejectedRows.numRowsWithoutEventTime, 1)
 })

@@ -285,7 +285,9 @@ for (const mode of modes) {
 
 test('pollutes neither Object.prototype nor the row through a __proto__ key', (t) => {
   const withProto = struct({ tweet_text: string(), polluted: long() })
-  const row = rowOf(jsonParser(withProto).decode('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}'))
+  const row = rowOf(
+    jsonParser(withProto).decode('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}'),
+  )
   t.is(Object.getPrototypeOf(row), Object.prototype)
   t.false('polluted' in Object.prototype)
   t.false('x' in Object.prototype)
