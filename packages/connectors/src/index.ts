@@ -16,3 +16,4 @@ export {
   type EmbeddedTweetsOptions,
 } from './embedded-source.js'
 export * from './kafka/index.js'
+export { mulberry32, seedFor } from './internal/random.js'

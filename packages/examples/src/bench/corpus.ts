@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { mulberry32 } from '@weir/connectors'
 
 /**
  * The corpus bundled with `@weir/connectors`, in its package's `data/` folder: found from where the
@@ -73,15 +74,4 @@ export function replay(texts: readonly string[], options: ReplayOptions): string
   let i = 0
   for (const line of replayLines(texts, options)) lines[i++] = line
   return lines
-}
-
-/** A small, fast, seeded PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), a | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
 }

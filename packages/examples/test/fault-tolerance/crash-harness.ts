@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { CrashPlan, CrashRun } from './crash-child.js'
-import { mulberry32 } from './tweet-input.js'
+import { mulberry32 } from '@weir/connectors'
 
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url))
 

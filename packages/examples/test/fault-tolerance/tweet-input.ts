@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { mulberry32 } from '@weir/connectors'
 
 /** The watermarked sliding-window count of the tutorial: 5-minute windows every minute, 1 minute of delay. */
 export const WINDOW_MS = 300_000
@@ -114,17 +115,6 @@ export function expectedWindows(
     if (options.bounded || start + WINDOW_MS <= watermark) rows.set(new Date(start).toISOString(), count)
   }
   return rows
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), a | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /**
