@@ -148,12 +148,12 @@ export function keyedAggregate<V, A, R>(
 
 /** The aggregator a keyed aggregate with `input: 'partials'` folds with: each value is `[key, acc]`, merged into the key's accumulator. */
 function mergingPartials<V, A, R>(aggregator: Aggregator<unknown, A, R>): Aggregator<V, A, R> {
-  const merge = aggregator.merge!
+  const merge = aggregator.merge!.bind(aggregator)
   return {
     name: aggregator.name,
-    init: aggregator.init,
+    init: () => aggregator.init(),
     add: (acc, partial) => merge(acc, (partial as unknown as Partial<A>)[1]),
     merge,
-    result: aggregator.result,
+    result: (acc) => aggregator.result(acc),
   }
 }

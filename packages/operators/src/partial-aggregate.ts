@@ -33,29 +33,36 @@ export interface PartialAggregateOptions<V, A> {
  *   .via(keyedAggregate('counts', { aggregator: count(), outputMode: 'update', input: 'partials' }))
  * ```
  */
-export function partialAggregate<V, A>(id: string, options: PartialAggregateOptions<V, A>): TransformSpec<V, Partial<A>> {
+export function partialAggregate<V, A>(
+  id: string,
+  options: PartialAggregateOptions<V, A>,
+): TransformSpec<V, Partial<A>> {
   const { key, aggregator } = options
   const maxKeys = options.maxKeys ?? 100_000
-  if (typeof key !== 'function') throw new ConfigError(`partial aggregate '${id}': key is not a function: write e.g. key: (word) => word`)
+  if (typeof key !== 'function')
+    throw new ConfigError(`partial aggregate '${id}': key is not a function: write e.g. key: (word) => word`)
   if (typeof aggregator?.merge !== 'function') {
     throw new ConfigError(
       `partial aggregate '${id}': aggregator '${String(aggregator?.name)}' has no merge(a, b), so partial accumulators cannot be combined: ` +
         `use count(), sum, min, max, avg or combine of those, or aggregate in one phase`,
     )
   }
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new ConfigError(`partial aggregate '${id}': maxKeys ${maxKeys} must be a whole number >= 1, e.g. 100000`)
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1)
+    throw new ConfigError(
+      `partial aggregate '${id}': maxKeys ${maxKeys} must be a whole number >= 1, e.g. 100000`,
+    )
   return defineOperator<V, Partial<A>>({
     id,
     name: 'partial-aggregate',
     freshRecords: true,
     build(ctx) {
       const accs = new Map<Key, A>()
-      const { add, init } = aggregator
       function flush(out: { emit(records: readonly StreamRecord<Partial<A>>[]): void }): void {
         if (accs.size === 0) return
-        const records: StreamRecord<Partial<A>>[] = new Array(accs.size)
+        const records = new Array<StreamRecord<Partial<A>>>(accs.size)
         let i = 0
-        for (const [k, acc] of accs) records[i++] = { value: [k, acc], timestamp: null, key: undefined, window: undefined }
+        for (const [k, acc] of accs)
+          records[i++] = { value: [k, acc], timestamp: null, key: undefined, window: undefined }
         accs.clear()
         ctx.counters.add('numPartialsEmitted', records.length)
         out.emit(records)
@@ -63,11 +70,11 @@ export function partialAggregate<V, A>(id: string, options: PartialAggregateOpti
       return {
         onData(records, out) {
           for (let i = 0; i < records.length; i++) {
-            const value = records[i]!.value
+            const value = records[i].value
             let k = key(value)
             if (k === undefined) k = null
             const acc = accs.get(k)
-            accs.set(k, add(acc === undefined ? init() : acc, value))
+            accs.set(k, aggregator.add(acc === undefined ? aggregator.init() : acc, value))
           }
           if (accs.size >= maxKeys) flush(out)
         },

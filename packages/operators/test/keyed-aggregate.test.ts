@@ -90,7 +90,9 @@ for (const [title, windows, allowedLateness, wm, t0, late] of lateness) {
     const open = windows.assign(t0).filter((x) => x.end + allowedLateness > wm)
     t.deepEqual(
       h.takeOutput(),
-      late ? [watermark(Infinity), barrier(1)] : [watermark(Infinity), data(open.map((x) => out('k', x, 1))), barrier(1)],
+      late
+        ? [watermark(Infinity), barrier(1)]
+        : [watermark(Infinity), data(open.map((x) => out('k', x, 1))), barrier(1)],
     )
   })
 }
@@ -377,7 +379,9 @@ test('emits a session in append mode once the watermark passes its end', (t) => 
   t.deepEqual(h.takeOutput(), [watermark(18), data([out('a', w(0, 18), 3)]), barrier(2)])
   t.is(h.counters.get('numRowsTotal'), 0)
   // A record overlapping the emitted session starts a new one.
-  h.processRecords([rec(session10, 'a', 17, 7)]).processWatermark(Infinity).processBarrier(3)
+  h.processRecords([rec(session10, 'a', 17, 7)])
+    .processWatermark(Infinity)
+    .processBarrier(3)
   t.deepEqual(h.takeOutput(), [watermark(Infinity), data([out('a', w(17, 27), 1)]), barrier(3)])
 })
 
@@ -549,8 +553,12 @@ test('End emits nothing and keeps open windows: the last barrier came before it'
   // A bounded source sends a +Infinity watermark before the last barrier, which closes every window;
   // an unbounded one read with availableNow must keep its open windows for the next run.
   for (const outputMode of ['append', 'update', 'complete'] as const) {
-    const h = OperatorHarness.open(keyedAggregate('agg', { aggregator: count(), outputMode, windows: tumbling10 }))
-    h.processRecords([rec(tumbling10, 'a', 1, 0)]).processBarrier(0).takeOutput()
+    const h = OperatorHarness.open(
+      keyedAggregate('agg', { aggregator: count(), outputMode, windows: tumbling10 }),
+    )
+    h.processRecords([rec(tumbling10, 'a', 1, 0)])
+      .processBarrier(0)
+      .takeOutput()
     h.processEnd()
     t.deepEqual(h.takeOutput(), [END], outputMode)
     t.is(h.counters.get('numRowsTotal'), 1, outputMode)
@@ -675,7 +683,7 @@ test('rejects configurations that cannot work, saying what to write instead', (t
     [
       'an unknown option',
       () => keyedAggregate('agg', { aggregator: count(), outputMode: 'update', watermark: 5 } as never),
-      "keyed aggregate 'agg': unknown option 'watermark': use aggregator, outputMode, windows, allowedLateness, lateOutput",
+      "keyed aggregate 'agg': unknown option 'watermark': use aggregator, outputMode, windows, allowedLateness, lateOutput, input",
     ],
     [
       'a negative allowed lateness',

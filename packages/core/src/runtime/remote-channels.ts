@@ -23,7 +23,15 @@ const KEYS_ARE_VALUES = 0
  * record has one), whose buffers are transferred.
  */
 export type PortMessage =
-  | readonly [c: number, kind: typeof DATA, values: unknown[], keys: unknown[] | typeof KEYS_ARE_VALUES, times: Float64Array | null, starts: Float64Array | null, ends: Float64Array | null]
+  | readonly [
+      c: number,
+      kind: typeof DATA,
+      values: unknown[],
+      keys: unknown[] | typeof KEYS_ARE_VALUES,
+      times: Float64Array | null,
+      starts: Float64Array | null,
+      ends: Float64Array | null,
+    ]
   | readonly [c: number, kind: typeof WATERMARK, time: number]
   | readonly [c: number, kind: typeof BARRIER, epoch: number, checkpoint: boolean]
   | readonly [c: number, kind: typeof IDLE_KIND | typeof END_KIND]
@@ -33,7 +41,10 @@ export type PortMessage =
  * must be structured-cloneable (plain data: objects, arrays, Maps, Dates, typed arrays; class instances
  * arrive as plain objects).
  */
-export function encodeMessage(channel: number, message: Message): { message: PortMessage; transfer: ArrayBuffer[] } {
+export function encodeMessage(
+  channel: number,
+  message: Message,
+): { message: PortMessage; transfer: ArrayBuffer[] } {
   switch (message.kind) {
     case 'data': {
       const records = message.records
@@ -44,7 +55,7 @@ export function encodeMessage(channel: number, message: Message): { message: Por
       let starts: Float64Array | null = null
       let ends: Float64Array | null = null
       for (let i = 0; i < n; i++) {
-        const r = records[i]!
+        const r = records[i]
         values[i] = r.value
         if (keysAreValues && r.key !== r.value) keysAreValues = false
         if (r.timestamp !== null) {
@@ -63,10 +74,11 @@ export function encodeMessage(channel: number, message: Message): { message: Por
       let keys: unknown[] | typeof KEYS_ARE_VALUES = KEYS_ARE_VALUES
       if (!keysAreValues) {
         keys = new Array(n)
-        for (let i = 0; i < n; i++) keys[i] = records[i]!.key
+        for (let i = 0; i < n; i++) keys[i] = records[i].key
       }
       const transfer: ArrayBuffer[] = []
-      for (const column of [times, starts, ends]) if (column !== null) transfer.push(column.buffer as ArrayBuffer)
+      for (const column of [times, starts, ends])
+        if (column !== null) transfer.push(column.buffer as ArrayBuffer)
       return { message: [channel, DATA, values, keys, times, starts, ends], transfer }
     }
     case 'watermark':
@@ -87,16 +99,16 @@ export function decodeMessage(message: PortMessage): Message {
     case DATA: {
       const [, , values, keys, times, starts, ends] = message
       const n = values.length
-      const records: StreamRecord[] = new Array(n)
+      const records = new Array<StreamRecord>(n)
       for (let i = 0; i < n; i++) {
         const value = values[i]
-        const t = times === null ? NaN : times[i]!
-        const start = starts === null ? NaN : starts[i]!
+        const t = times === null ? NaN : times[i]
+        const start = starts === null ? NaN : starts[i]
         records[i] = {
           value,
           timestamp: t === t ? t : null,
           key: (keys === KEYS_ARE_VALUES ? value : keys[i]) as StreamRecord['key'],
-          window: start === start ? { start, end: ends![i]! } : undefined,
+          window: start === start ? { start, end: ends![i] } : undefined,
         }
       }
       return data(records)
@@ -110,7 +122,9 @@ export function decodeMessage(message: PortMessage): Message {
     case END_KIND:
       return END
     default:
-      throw new ProtocolError(`a cross-thread message of unknown kind ${String((message as unknown[])[1])} arrived`)
+      throw new ProtocolError(
+        `a cross-thread message of unknown kind ${String((message as unknown[])[1])} arrived`,
+      )
   }
 }
 
@@ -167,7 +181,10 @@ export class RemoteChannels {
         if (typeof message === 'number') return this.credit(message)
         const channel = message[0]
         const target = this.receivers.get(channel)
-        if (!target) return this.onError(new ProtocolError(`a message for channel ${channel} arrived on a thread that has none`))
+        if (!target)
+          return this.onError(
+            new ProtocolError(`a message for channel ${channel} arrived on a thread that has none`),
+          )
         try {
           const decoded = decodeMessage(message)
           target.gate.receive(target.index, decoded)

@@ -1,0 +1,65 @@
+// The program the workers test runs in a child process for two-phase aggregation: word count over the
+// bundled corpus with `partialAggregate` before the hash exchange and a keyed aggregate merging partials
+// after it (or, with PHASES 1, every word sent across). Usage: node word-count-entry.js WORKERS PHASES.
+// Prints the final count of every word, sorted, as one JSON line. With WORKERS >= 2 this file also runs in
+// each worker thread, and joins the job.
+import { isWeirWorker, Job, StreamGraph, type Sink } from '@weir/core'
+import {
+  count,
+  explode,
+  keyedAggregate,
+  partialAggregate,
+  sink,
+  source,
+  type AggregateRow,
+  type Partial,
+} from '@weir/operators'
+import { loadTexts, replay, type Tweet } from '../../src/bench/corpus.js'
+import { sharedLines } from '../../src/bench/workers.js'
+
+const workers = Number(process.argv[2] ?? '1')
+const phases = Number(process.argv[3] ?? '2')
+const table = new Map<string, number>()
+const collect: Sink<AggregateRow<number>> = {
+  name: 'collect',
+  createWriter: () => ({
+    write: (batch: readonly AggregateRow<number>[]) => {
+      for (const row of batch) table.set(row.key as string, row.value)
+    },
+    commit: () => undefined,
+    close: () => undefined,
+  }),
+}
+const graph = new StreamGraph({ parallelism: 3 })
+const words = graph
+  .from(
+    source('tweets', sharedLines(replay(loadTexts(), { records: 20_000 }), 500), {
+      decode: (line: string) => JSON.parse(line) as Tweet,
+    }),
+  )
+  .via(explode('words', (tweet: Tweet) => tweet.tweet_text?.split(' ')))
+const counts =
+  phases === 2
+    ? words
+        .via(
+          partialAggregate('partial-counts', {
+            key: (word: string) => word,
+            aggregator: count<string>(),
+            maxKeys: 2000,
+          }),
+        )
+        .keyBy(([word]) => word)
+        .via(
+          keyedAggregate('counts', {
+            aggregator: count<Partial<number>>(),
+            outputMode: 'update',
+            input: 'partials',
+          }),
+        )
+    : words
+        .keyBy((word) => word)
+        .via(keyedAggregate('counts', { aggregator: count<string>(), outputMode: 'update' }))
+counts.rebalance().to(sink('rows', collect), { parallelism: 1 })
+const job = await Job.start(graph, { trigger: { kind: 'processingTime', intervalMs: 50 }, workers })
+await job.done
+if (!isWeirWorker()) process.stdout.write(JSON.stringify([...table].sort()) + '\n')
