@@ -19,7 +19,13 @@ import { sourceFailure, type SourceEpochInfo, type SourceInstance } from './sour
 import { restoredFrom, ThreadInstances } from './thread-instances.js'
 import { validateTrigger, type Trigger } from './trigger.js'
 import { joinParentJob } from './worker-agent.js'
-import { decodeAckSnapshot, restoreFor, weirWorkerInit, WorkerPool, type FromWorker } from './worker-threads.js'
+import {
+  decodeAckSnapshot,
+  restoreFor,
+  weirWorkerInit,
+  WorkerPool,
+  type FromWorker,
+} from './worker-threads.js'
 
 /** Jobs started in this thread so far: the n-th job a worker thread starts joins the n-th of the main thread. */
 let jobsStarted = 0
@@ -121,7 +127,9 @@ export class Job {
     this.busyTime = options.metrics === false ? undefined : new BusyTime()
     this.threads = options.workers ?? 1
     if (!Number.isInteger(this.threads) || this.threads < 1) {
-      throw new ConfigError(`workers ${options.workers} must be a whole number of threads >= 1, e.g. 2 on a 2-core machine`)
+      throw new ConfigError(
+        `workers ${options.workers} must be a whole number of threads >= 1, e.g. 2 on a 2-core machine`,
+      )
     }
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve
@@ -173,8 +181,13 @@ export class Job {
    * `checkpointEvery` says, so its sinks commit as soon as it is done.
    */
   triggerEpoch(options: { checkpoint?: boolean } = {}): number {
-    if (this.jobState !== 'running') throw new WeirError('not-running', `the job is ${this.jobState}: no epoch can start`)
-    if (this.joined) throw new WeirError('not-running', 'a worker thread runs part of a job: epochs start in the main thread')
+    if (this.jobState !== 'running')
+      throw new WeirError('not-running', `the job is ${this.jobState}: no epoch can start`)
+    if (this.joined)
+      throw new WeirError(
+        'not-running',
+        'a worker thread runs part of a job: epochs start in the main thread',
+      )
     try {
       return this.coordinator.trigger(options)
     } catch (error) {
@@ -191,7 +204,10 @@ export class Job {
   async processAllAvailable(): Promise<void> {
     if (this.joined) return this.done
     if (this.jobState === 'running') {
-      await Promise.all([...this.sources.map((s) => s.caughtUp()), this.pool?.request({ t: 'caught-up' }, 'caught-up')])
+      await Promise.all([
+        ...this.sources.map((s) => s.caughtUp()),
+        this.pool?.request({ t: 'caught-up' }, 'caught-up'),
+      ])
     }
     if (this.jobState !== 'running') {
       await this.done
@@ -212,6 +228,7 @@ export class Job {
         },
         (error: unknown) => {
           stop()
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the job's own failure, whatever it is
           reject(error)
         },
       )
@@ -221,7 +238,8 @@ export class Job {
   /** Every counter of every instance, by `nodeId#instance`. */
   counters(): Record<string, Record<string, number>> {
     const all: Record<string, Record<string, number>> = {}
-    for (const i of [...this.sources, ...this.operators, ...this.sinks]) all[`${i.nodeId}#${i.instance}`] = i.counters.toJSON()
+    for (const i of [...this.sources, ...this.operators, ...this.sinks])
+      all[`${i.nodeId}#${i.instance}`] = i.counters.toJSON()
     return all
   }
 
@@ -282,7 +300,9 @@ export class Job {
     const firstEpoch = checkpoint ? checkpoint.epoch + 1 : 0
     const checkpointEvery = options.checkpointEvery ?? 1
     if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) {
-      throw new ConfigError(`checkpointEvery ${checkpointEvery} must be a whole number of epochs >= 1, e.g. 1`)
+      throw new ConfigError(
+        `checkpointEvery ${checkpointEvery} must be a whole number of epochs >= 1, e.g. 1`,
+      )
     }
     this.coordinator = new Coordinator({
       clock: this.clock,
@@ -297,7 +317,10 @@ export class Job {
       })),
       injectIntoSources: (barrier) => this.injectIntoSources(barrier),
       commitSinks: async (epoch) => {
-        await Promise.all([...this.sinks.map((sink) => sink.commit(epoch)), this.pool?.request({ t: 'commit', epoch }, 'committed')])
+        await Promise.all([
+          ...this.sinks.map((sink) => sink.commit(epoch)),
+          this.pool?.request({ t: 'commit', epoch }, 'committed'),
+        ])
       },
       onEpoch: (report) => this.epochDone(report),
       onError: (error) => this.fail(error),
@@ -312,7 +335,7 @@ export class Job {
     if (this.threads > 1) {
       const availableNow = this.trigger.kind === 'availableNow'
       this.pool = new WorkerPool({
-        entry: options.workerEntry ?? process.argv[1]!,
+        entry: options.workerEntry ?? process.argv[1],
         argv: process.argv.slice(2),
         threads: this.threads,
         init: (thread) => ({
@@ -352,8 +375,12 @@ export class Job {
 
   private threadHooks() {
     return {
-      acknowledge: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined, extra: { outputRows?: number; source?: SourceEpochInfo }) =>
-        this.acknowledge(a, b, s, extra),
+      acknowledge: (
+        a: InstanceAddress,
+        b: BarrierMessage,
+        s: OperatorSnapshot | undefined,
+        extra: { outputRows?: number; source?: SourceEpochInfo },
+      ) => this.acknowledge(a, b, s, extra),
       sourceFinished: () => this.sourceFinished(),
       sinkEnded: () => this.sinkEnded(),
       fail: (error: unknown) => this.fail(error),
@@ -399,10 +426,15 @@ export class Job {
     if (this.jobState === 'failed') return
     switch (message.t) {
       case 'ack':
-        this.acknowledge({ nodeId: message.nodeId, instance: message.instance }, message.barrier, decodeAckSnapshot(message.snapshot), {
-          outputRows: message.outputRows,
-          source: message.source,
-        })
+        this.acknowledge(
+          { nodeId: message.nodeId, instance: message.instance },
+          message.barrier,
+          decodeAckSnapshot(message.snapshot),
+          {
+            outputRows: message.outputRows,
+            source: message.source,
+          },
+        )
         return
       case 'busy':
         this.remoteBusy = true
@@ -468,12 +500,16 @@ export class Job {
       try {
         listener(report)
       } catch (error) {
-        this.fail(new WeirError('listener-failed', `an epoch listener threw: ${String(error)}`, { cause: error }))
+        this.fail(
+          new WeirError('listener-failed', `an epoch listener threw: ${String(error)}`, { cause: error }),
+        )
       }
     }
     if (this.jobState !== 'failed') {
       for (const { nodeId, instance, info } of report.sources) {
-        this.sources.find((s) => s.nodeId === nodeId && s.instance === instance)?.epochCommitted(report.epoch, info.endPositions)
+        this.sources
+          .find((s) => s.nodeId === nodeId && s.instance === instance)
+          ?.epochCommitted(report.epoch, info.endPositions)
       }
       this.pool?.post({
         t: 'epoch-committed',
@@ -506,7 +542,11 @@ export class Job {
       this.timer = undefined
       if (this.jobState !== 'running') return
       const quiet = this.sources.every((s) => s.rowsThisEpoch === 0) && !this.remoteBusy
-      if (quiet && this.trigger.kind !== 'continuous' && (this.trigger.kind !== 'processingTime' || this.trigger.intervalMs === 0)) {
+      if (
+        quiet &&
+        this.trigger.kind !== 'continuous' &&
+        (this.trigger.kind !== 'processingTime' || this.trigger.intervalMs === 0)
+      ) {
         // Nothing new: look again shortly rather than end empty epochs back to back.
         if (!this.quiet) {
           this.quiet = true
@@ -514,7 +554,9 @@ export class Job {
         }
         this.timer = this.clock.setTimeout(() => {
           this.timer = undefined
-          this.scheduleNext(this.clock.now() - (this.trigger.kind === 'processingTime' ? this.trigger.intervalMs : 0))
+          this.scheduleNext(
+            this.clock.now() - (this.trigger.kind === 'processingTime' ? this.trigger.intervalMs : 0),
+          )
         }, this.idleEpochDelayMs)
         return
       }
@@ -528,7 +570,11 @@ export class Job {
   }
 
   private sourceFinished(): void {
-    if (this.jobState === 'running' && this.sources.every((s) => s.isFinished) && this.remoteSourcesFinished === this.remoteSources) {
+    if (
+      this.jobState === 'running' &&
+      this.sources.every((s) => s.isFinished) &&
+      this.remoteSourcesFinished === this.remoteSources
+    ) {
       this.jobState = 'stopping'
       void this.finish()
     }
@@ -561,16 +607,21 @@ export class Job {
     if (this.endedSinks < this.totalSinks || this.jobState === 'failed') return
     void (async () => {
       await this.coordinator.flushed()
-      if ((this.jobState as JobState) === 'failed') return
+      if (this.failedWhileAwaiting()) return
       // A writer that fails to close fails the job through its instance's error hook.
       await Promise.all(this.sinks.map((sink) => sink.close()))
       await this.pool?.close()
       this.remote?.close()
       await Promise.all(this.sources.map((s) => s.close().catch(() => undefined)))
-      if ((this.jobState as JobState) === 'failed') return
+      if (this.failedWhileAwaiting()) return
       this.jobState = 'finished'
       this.resolveDone()
     })()
+  }
+
+  /** Whether the job failed meanwhile (a method, so checks after an await are not narrowed away). */
+  private failedWhileAwaiting(): boolean {
+    return this.jobState === 'failed'
   }
 
   private fail(error: unknown): void {

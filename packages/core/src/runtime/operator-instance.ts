@@ -1,5 +1,12 @@
 import { assertNever, OperatorError, WeirError } from '../errors.js'
-import type { OperatorContext, OperatorLogic, OperatorSnapshot, Output, Resume, TransformSpec } from '../graph/operator.js'
+import type {
+  OperatorContext,
+  OperatorLogic,
+  OperatorSnapshot,
+  Output,
+  Resume,
+  TransformSpec,
+} from '../graph/operator.js'
 import { MAIN_OUTPUT } from '../graph/stream-graph.js'
 import type { BusyTime } from '../metrics/busy-time.js'
 import { Counters } from '../metrics/counters.js'
@@ -39,7 +46,7 @@ export interface InstancePlacement {
 
 /** Fans a message out to every emitter of one output. */
 export function fanOut(emitters: readonly Emitter[]): Emitter {
-  if (emitters.length === 1) return emitters[0]!
+  if (emitters.length === 1) return emitters[0]
   return { process: (message) => emitters.forEach((e) => e.process(message)) }
 }
 
@@ -63,6 +70,7 @@ export class OperatorInstance implements Emitter, InstanceAddress {
   private readonly output: Output<unknown>
 
   constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an instance runs a spec of any record types
     private readonly spec: TransformSpec<any, any>,
     placement: InstancePlacement,
     outputs: ReadonlyMap<string, readonly Emitter[]>,
@@ -74,7 +82,11 @@ export class OperatorInstance implements Emitter, InstanceAddress {
     this.currentEpoch = placement.firstEpoch
     this.busyTime = placement.busyTime
     this.main = fanOut(outputs.get(MAIN_OUTPUT) ?? [])
-    this.side = new Map([...outputs].filter(([tag]) => tag !== MAIN_OUTPUT).map(([tag, e]) => [tag, fanOut(e)]))
+    this.side = new Map(
+      [...outputs].filter(([tag]) => tag !== MAIN_OUTPUT).map(([tag, e]) => [tag, fanOut(e)]),
+    )
+    // The context reads the instance's live watermark and epoch through getters.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this
     const context: OperatorContext = {
       operatorId: spec.id,
@@ -102,7 +114,10 @@ export class OperatorInstance implements Emitter, InstanceAddress {
         const target = this.side.get(tag)
         if (target) target.process(data(records))
         else if (!spec.sideOutputs.includes(tag)) {
-          throw new WeirError('undeclared-side-output', `operator '${spec.id}' emitted to undeclared side output '${tag}'`)
+          throw new WeirError(
+            'undeclared-side-output',
+            `operator '${spec.id}' emitted to undeclared side output '${tag}'`,
+          )
         }
         // A declared side output that nobody reads: the operator also counts what it routes there.
       },
@@ -180,5 +195,5 @@ export class OperatorInstance implements Emitter, InstanceAddress {
 }
 
 function firstRecord(records: readonly StreamRecord[]): unknown {
-  return records.length === 1 ? records[0]!.value : undefined
+  return records.length === 1 ? records[0].value : undefined
 }

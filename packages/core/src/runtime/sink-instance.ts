@@ -95,7 +95,7 @@ export class SinkInstance implements Emitter, InstanceAddress {
       }
       case 'end':
         this.currentWatermark = Infinity
-        this.enqueue(async () => this.hooks.onEnd(this))
+        this.enqueue(() => Promise.resolve(this.hooks.onEnd(this)))
         return
       case 'watermark':
         if (message.time > this.currentWatermark) this.currentWatermark = message.time
@@ -162,7 +162,11 @@ export class SinkInstance implements Emitter, InstanceAddress {
         this.hooks.onError(
           cause instanceof WeirError
             ? cause
-            : new WeirError('sink-failed', `sink '${this.spec.id}' (${this.spec.name}) failed: ${String((cause as Error)?.message ?? cause)}`, { cause }),
+            : new WeirError(
+                'sink-failed',
+                `sink '${this.spec.id}' (${this.spec.name}) failed: ${String((cause as Error)?.message ?? cause)}`,
+                { cause },
+              ),
         )
       }
     })

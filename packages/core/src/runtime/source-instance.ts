@@ -6,7 +6,15 @@ import type { SourceBatch, SourceReader } from '../io/source.js'
 import { performance } from 'node:perf_hooks'
 import type { BusyTime } from '../metrics/busy-time.js'
 import { Counters } from '../metrics/counters.js'
-import { data, END, IDLE, watermark, type BarrierMessage, type Message, type StreamRecord } from '../messages/messages.js'
+import {
+  data,
+  END,
+  IDLE,
+  watermark,
+  type BarrierMessage,
+  type Message,
+  type StreamRecord,
+} from '../messages/messages.js'
 import type { Clock } from '../time/clock.js'
 import { BoundedOutOfOrderness } from '../time/watermark-generator.js'
 import type { Backpressure } from './backpressure.js'
@@ -33,7 +41,8 @@ export interface SourceEpochInfo {
   /** Whether the instance was idle then (its watermark holds nothing back). */
   readonly idle: boolean
   readonly numInputRows: number
-  readonly eventTime: { readonly min: number; readonly max: number; readonly sum: number; readonly count: number } | undefined
+  readonly eventTime:
+    { readonly min: number; readonly max: number; readonly sum: number; readonly count: number } | undefined
   readonly startPositions: SourcePositions
   readonly endPositions: SourcePositions
 }
@@ -215,7 +224,9 @@ export class SourceInstance implements InstanceAddress {
   /** Ends the current epoch here: snapshot the positions, then pass the barrier down. */
   injectBarrier(barrier: BarrierMessage): void {
     if (this.ended) return
-    const snapshot: OperatorSnapshot | undefined = barrier.checkpoint ? { union: this.positions() } : undefined
+    const snapshot: OperatorSnapshot | undefined = barrier.checkpoint
+      ? { union: this.positions() }
+      : undefined
     const info = this.epochInfo()
     this.epochRows = 0
     this.epochTimes = { min: Infinity, max: -Infinity, sum: 0, count: 0 }
@@ -291,7 +302,8 @@ export class SourceInstance implements InstanceAddress {
       const position = this.restored.get(split)
       if (position !== undefined) positions.set(split, position)
     }
-    for (const [split, state] of this.splits) if (state.position !== undefined) positions.set(split, state.position)
+    for (const [split, state] of this.splits)
+      if (state.position !== undefined) positions.set(split, state.position)
     return positions
   }
 
@@ -369,7 +381,8 @@ export class SourceInstance implements InstanceAddress {
       records.push({ value, timestamp: t, key: undefined, window: undefined })
     }
     state.position = batch.position
-    if (batch.watermark !== undefined && !(batch.watermark <= (state.supplied ?? -Infinity))) state.supplied = batch.watermark
+    if (batch.watermark !== undefined && !(batch.watermark <= (state.supplied ?? -Infinity)))
+      state.supplied = batch.watermark
     state.lastActive = this.clock.now()
     const wasIdle = state.idle
     state.idle = false
@@ -377,7 +390,8 @@ export class SourceInstance implements InstanceAddress {
     this.counters.add('recordsOut', records.length)
     this.counters.add('batchesOut')
     // A query with no event time (no extractor, no source timestamps) has no rows without one.
-    if (invalidTimes > 0 && (extract || batch.timestamps)) this.counters.add('numRowsWithoutEventTime', invalidTimes)
+    if (invalidTimes > 0 && (extract || batch.timestamps))
+      this.counters.add('numRowsWithoutEventTime', invalidTimes)
     if (dropped > 0) this.counters.add('numRowsDroppedByDecode', dropped)
     if (filtered > 0) this.counters.add('numRowsFiltered', filtered)
     if (letters.length > 0) {
@@ -461,8 +475,12 @@ export class SourceInstance implements InstanceAddress {
 }
 
 export function sourceFailure(sourceId: string, cause: unknown): WeirError {
-  return new WeirError('source-failed', `source '${sourceId}' failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-    cause,
-    retriable: cause instanceof WeirError ? cause.retriable : false,
-  })
+  return new WeirError(
+    'source-failed',
+    `source '${sourceId}' failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    {
+      cause,
+      retriable: cause instanceof WeirError ? cause.retriable : false,
+    },
+  )
 }

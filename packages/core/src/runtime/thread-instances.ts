@@ -117,8 +117,12 @@ export class ThreadInstances {
     const instances = new Map<string, Emitter[]>()
     const gateOf = new Map<string, { gate: InputGate; index: Map<string, number> }>()
     const listener = {
-      onBarrier: (a: InstanceAddress, b: BarrierMessage, s: OperatorSnapshot | undefined, source?: SourceEpochInfo) =>
-        hooks.acknowledge(a, b, s, { source }),
+      onBarrier: (
+        a: InstanceAddress,
+        b: BarrierMessage,
+        s: OperatorSnapshot | undefined,
+        source?: SourceEpochInfo,
+      ) => hooks.acknowledge(a, b, s, { source }),
     }
     for (const node of [...plan.nodes].reverse()) {
       const list: Emitter[] = []
@@ -132,7 +136,7 @@ export class ThreadInstances {
             const source = new SourceInstance({
               spec: node.spec,
               instance: i,
-              reader: readers.get(node.id)![i]!,
+              reader: readers.get(node.id)![i],
               downstream: this.watched(fanOut(outputs.get('main') ?? [])),
               deadLetters: outputs.has(DEAD_LETTER) ? fanOut(outputs.get(DEAD_LETTER)!) : undefined,
               hooks: { ...listener, onFinished: (s) => hooks.sourceFinished(s) },
@@ -150,7 +154,15 @@ export class ThreadInstances {
           case 'transform': {
             const operator = new OperatorInstance(
               node.spec,
-              { instance: i, parallelism: node.parallelism, maxParallelism: plan.maxParallelism, keyGroups: range, clock, firstEpoch, busyTime },
+              {
+                instance: i,
+                parallelism: node.parallelism,
+                maxParallelism: plan.maxParallelism,
+                keyGroups: range,
+                clock,
+                firstEpoch,
+                busyTime,
+              },
               outputs,
               listener,
               restored.resume(node.id, i, range),
@@ -190,10 +202,13 @@ export class ThreadInstances {
           const channels = gateChannels(plan, node, i)
           const gate = new InputGate(channels.length, instance)
           this.gates.push(gate)
-          const index = new Map(channels.map((c, n) => [channelKey(node.exchangeInputs.indexOf(c.edge), c.upstreamInstance), n]))
+          const index = new Map(
+            channels.map((c, n) => [channelKey(node.exchangeInputs.indexOf(c.edge), c.upstreamInstance), n]),
+          )
           gateOf.set(`${node.id}#${i}`, { gate, index })
           channels.forEach((c, n) => {
-            if (!this.here(c.upstreamInstance)) this.options.remote!.receiver(this.channelIds!.id(node.id, i, n), gate, n)
+            if (!this.here(c.upstreamInstance))
+              this.options.remote!.receiver(this.channelIds!.id(node.id, i, n), gate, n)
           })
         }
         list[i] = instance
@@ -221,8 +236,13 @@ export class ThreadInstances {
         const channels = targets.map((j) => {
           if (!this.here(j)) {
             // The target's gate numbers its channels as gateChannels does: find this one's place there.
-            const n = gateChannels(plan, target, j).findIndex((c) => c.edge === edge && c.upstreamInstance === i)
-            return this.options.remote!.sender(threadOf(j, this.options.threads), this.channelIds!.id(target.id, j, n))
+            const n = gateChannels(plan, target, j).findIndex(
+              (c) => c.edge === edge && c.upstreamInstance === i,
+            )
+            return this.options.remote!.sender(
+              threadOf(j, this.options.threads),
+              this.channelIds!.id(target.id, j, n),
+            )
           }
           const { gate, index } = gateOf.get(`${target.id}#${j}`)!
           return this.channel(gate, index.get(channelKey(input, i))!)

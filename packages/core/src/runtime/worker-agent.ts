@@ -25,7 +25,11 @@ export async function joinParentJob(options: {
   readonly init: WorkerInit
   readonly clock: Clock
   readonly busyTime: BusyTime | undefined
-}): Promise<{ readonly instances: ThreadInstances; readonly done: Promise<void>; readonly failed: () => boolean }> {
+}): Promise<{
+  readonly instances: ThreadInstances
+  readonly done: Promise<void>
+  readonly failed: () => boolean
+}> {
   const { plan, init, clock, busyTime } = options
   const port = controlPort()
   const post = (message: FromWorker) => port.postMessage(message)
@@ -75,7 +79,10 @@ export async function joinParentJob(options: {
     for (const source of instances.sources) source.abort()
     backpressure.releaseAll()
     if (report) post({ t: 'failed', error: errorForParent(error) })
-    void Promise.all([...instances.sources.map((s) => s.close().catch(() => undefined)), ...instances.sinks.map((s) => s.abort())]).then(() => {
+    void Promise.all([
+      ...instances.sources.map((s) => s.close().catch(() => undefined)),
+      ...instances.sinks.map((s) => s.abort()),
+    ]).then(() => {
       release()
       settle.reject(error)
     })
@@ -97,7 +104,9 @@ export async function joinParentJob(options: {
         return
       case 'epoch-committed':
         for (const { nodeId, instance, positions } of message.sources) {
-          instances.sources.find((s) => s.nodeId === nodeId && s.instance === instance)?.epochCommitted(message.epoch, positions)
+          instances.sources
+            .find((s) => s.nodeId === nodeId && s.instance === instance)
+            ?.epochCommitted(message.epoch, positions)
         }
         return
       case 'caught-up':

@@ -1,4 +1,11 @@
-import { isMainThread, MessageChannel, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads'
+import {
+  isMainThread,
+  MessageChannel,
+  parentPort,
+  Worker,
+  workerData,
+  type MessagePort,
+} from 'node:worker_threads'
 import { WeirError } from '../errors.js'
 import type { OperatorSnapshot, Resume } from '../graph/operator.js'
 import type { PhysicalPlan } from '../graph/physical-plan.js'
@@ -28,7 +35,11 @@ export interface WorkerInit {
 export type ToWorker =
   | { readonly t: 'inject'; readonly barrier: BarrierMessage }
   | { readonly t: 'commit'; readonly epoch: number }
-  | { readonly t: 'epoch-committed'; readonly epoch: number; readonly sources: readonly { nodeId: string; instance: number; positions: SourcePositions }[] }
+  | {
+      readonly t: 'epoch-committed'
+      readonly epoch: number
+      readonly sources: readonly { nodeId: string; instance: number; positions: SourcePositions }[]
+    }
   | { readonly t: 'caught-up' }
   | { readonly t: 'stop' }
   | { readonly t: 'end' }
@@ -54,7 +65,10 @@ export type FromWorker =
   | { readonly t: 'caught-up' }
   | { readonly t: 'stopped' }
   | { readonly t: 'closed' }
-  | { readonly t: 'failed'; readonly error: { readonly code: string; readonly message: string; readonly stack?: string } }
+  | {
+      readonly t: 'failed'
+      readonly error: { readonly code: string; readonly message: string; readonly stack?: string }
+    }
 
 /**
  * Whether this code runs in a worker thread that weir started to run part of a job. The program runs
@@ -83,7 +97,12 @@ export function controlPort(): MessagePort {
 }
 
 /** The part of a restore that thread `thread` needs, encoded for the trip. */
-export function restoreFor(plan: PhysicalPlan, restored: Restored, thread: number, threads: number): Uint8Array {
+export function restoreFor(
+  plan: PhysicalPlan,
+  restored: Restored,
+  thread: number,
+  threads: number,
+): Uint8Array {
   const positions: [string, ReadonlyMap<string, unknown>][] = []
   const resumes: [string, Resume | undefined][] = []
   for (const node of plan.nodes) {
@@ -91,7 +110,10 @@ export function restoreFor(plan: PhysicalPlan, restored: Restored, thread: numbe
     if (node.spec.kind !== 'transform') continue
     for (let i = 0; i < node.parallelism; i++) {
       if (threadOf(i, threads) !== thread) continue
-      resumes.push([`${node.id}#${i}`, restored.resume(node.id, i, keyGroupRange(i, node.parallelism, plan.maxParallelism))])
+      resumes.push([
+        `${node.id}#${i}`,
+        restored.resume(node.id, i, keyGroupRange(i, node.parallelism, plan.maxParallelism)),
+      ])
     }
   }
   return encodeSnapshot({ watermark: restored.watermark, positions, resumes })
@@ -148,7 +170,10 @@ export interface WorkerPoolOptions {
   readonly entry: string | URL
   readonly argv: readonly string[]
   readonly threads: number
-  readonly init: (thread: number, ports: Record<number, MessagePort>) => Omit<WorkerInit, 'ports' | 'thread' | 'threads'>
+  readonly init: (
+    thread: number,
+    ports: Record<number, MessagePort>,
+  ) => Omit<WorkerInit, 'ports' | 'thread' | 'threads'>
   readonly onMessage: (thread: number, message: FromWorker) => void
   readonly onError: (error: unknown) => void
 }
@@ -172,14 +197,14 @@ export class WorkerPool {
     for (let a = 0; a < threads; a++) {
       for (let b = a + 1; b < threads; b++) {
         const { port1, port2 } = new MessageChannel()
-        portsOf[a]![b] = port1
-        portsOf[b]![a] = port2
+        portsOf[a][b] = port1
+        portsOf[b][a] = port2
       }
     }
-    for (const [peer, port] of Object.entries(portsOf[0]!)) this.mainPorts.set(Number(peer), port)
+    for (const [peer, port] of Object.entries(portsOf[0])) this.mainPorts.set(Number(peer), port)
     const readies: Promise<void>[] = []
     for (let thread = 1; thread < threads; thread++) {
-      const ports = portsOf[thread]!
+      const ports = portsOf[thread]
       const init: WorkerInit = { ...options.init(thread, ports), thread, threads, ports }
       const worker = new Worker(options.entry, {
         argv: [...options.argv],
@@ -194,7 +219,13 @@ export class WorkerPool {
         if (waiting && waiting.length > 0) waiting.shift()!()
         else options.onMessage(thread, message)
       })
-      worker.on('error', (error) => options.onError(new WeirError('worker-failed', `worker thread ${thread} failed: ${error.message}`, { cause: error })))
+      worker.on('error', (error) =>
+        options.onError(
+          new WeirError('worker-failed', `worker thread ${thread} failed: ${error.message}`, {
+            cause: error,
+          }),
+        ),
+      )
       worker.on('exit', (code) => {
         if (!this.closing) {
           options.onError(

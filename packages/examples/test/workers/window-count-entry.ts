@@ -31,7 +31,9 @@ graph
   )
   .via(windowAssign('windows', windows))
   .keyBy((tweet: Tweet) => (tweet.tweet_text ?? '').length % 8)
-  .via(keyedAggregate('counts', { aggregator: count<Tweet>(), outputMode: 'append', windows }), { parallelism: 4 })
+  .via(keyedAggregate('counts', { aggregator: count<Tweet>(), outputMode: 'append', windows }), {
+    parallelism: 4,
+  })
   .rebalance()
   .to(sink('rows', collect), { parallelism: 1 })
 const job = await Job.start(graph, { trigger: { kind: 'processingTime', intervalMs: 50 }, workers })
