@@ -9,6 +9,7 @@
 // object: {"wordcountVsLoop": r1, "slidingVsTumbling": r2, "vsRxjsPerRecord": r3}.
 import { spawnSync } from 'node:child_process'
 import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { slidingWindows, tumblingWindows, type WindowAssigner } from '@weir/core'
 import {
@@ -381,6 +382,7 @@ async function main(): Promise<void> {
         `${h.long.rows} window rows emitted`,
     )
   }
+  if (!settings.quick && settings.only.size === QUERIES.length) runCompanions()
   console.log('')
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`)
   const json = (r: { wall: number } | undefined) => (r === undefined ? null : round2(r.wall))
@@ -391,6 +393,30 @@ async function main(): Promise<void> {
       vsRxjsPerRecord: json(vsRxjsPerRecord),
     }),
   )
+}
+
+/**
+ * The other issues' benchmarks, run in the full bench after the throughput targets, each in its own
+ * process (so one's heap does not disturb another's): metrics on vs off, checkpoint cost, worker threads.
+ * Their tables go to stdout before the closing JSON line.
+ */
+function runCompanions(): void {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const companions: [string, string[]][] = [
+    ['metrics on vs off', ['--expose-gc', join(here, 'metrics.js'), '--records', '300000', '--rounds', '5']],
+    ['checkpoint cost', ['--expose-gc', join(here, 'checkpoint-run.js'), '--quick']],
+    [
+      'word count on 1 thread and 2 worker threads',
+      [join(here, 'workers.js'), '--records', '1000000', '--rounds', '3'],
+    ],
+  ]
+  for (const [what, args] of companions) {
+    console.log(
+      `\n## ${what}: node ${args.map((a) => a.replace(here + '/', 'packages/examples/dist/src/bench/')).join(' ')}\n`,
+    )
+    const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] })
+    if (result.status !== 0) console.log(`(${what}: exited with ${result.status ?? result.signal})`)
+  }
 }
 
 main().catch((error: unknown) => {
