@@ -30,6 +30,9 @@ export interface CheckpointProblem {
 
 const EPOCH_DIGITS = 12
 
+/** How long encoding may hold the event loop before it yields a turn, in ms. */
+const ENCODE_SLICE_MS = 8
+
 /**
  * Snapshots in LevelDB under a query's checkpoint location, encoded with msgpackr, one entry per piece:
  *
@@ -186,31 +189,33 @@ export class LevelStateBackend implements StateBackend {
     const prefix = `${pad(checkpoint.epoch)}/`
     const puts: { type: 'put'; key: string; value: Uint8Array }[] = []
     const stateBytes: Record<string, number[]> = {}
+    // Encoding a large state takes a while: do it in slices, giving the event loop a turn between them,
+    // so records keep flowing while an epoch is written (the write itself is asynchronous in LevelDB).
+    let sliceStarted = performance.now()
+    const put = async (key: string, value: unknown): Promise<number> => {
+      if (performance.now() - sliceStarted > ENCODE_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        sliceStarted = performance.now()
+      }
+      const encoded = encodeSnapshot(value)
+      puts.push({ type: 'put', key, value: encoded })
+      return encoded.byteLength
+    }
     for (const [nodeId, node] of Object.entries(checkpoint.nodes)) {
       const bytes = (stateBytes[nodeId] = new Array<number>(node.instances.length).fill(0))
-      node.instances.forEach((snapshot, instance) => {
-        if (!snapshot) return
-        const before = puts.length
+      for (const [instance, snapshot] of node.instances.entries()) {
+        if (!snapshot) continue
         for (const [group, state] of snapshot.keyGroups ?? []) {
-          puts.push({ type: 'put', key: `${prefix}${nodeId}/k/${group}`, value: encodeSnapshot(state) })
+          bytes[instance] += await put(`${prefix}${nodeId}/k/${group}`, state)
         }
         if (isSourceNode(node) && snapshot.union instanceof Map) {
           for (const [split, position] of snapshot.union) {
-            puts.push({
-              type: 'put',
-              key: `${prefix}${nodeId}/s/${String(split)}`,
-              value: encodeSnapshot(position),
-            })
+            bytes[instance] += await put(`${prefix}${nodeId}/s/${String(split)}`, position)
           }
         } else if (snapshot.union !== undefined) {
-          puts.push({
-            type: 'put',
-            key: `${prefix}${nodeId}/u/${instance}`,
-            value: encodeSnapshot(snapshot.union),
-          })
+          bytes[instance] += await put(`${prefix}${nodeId}/u/${instance}`, snapshot.union)
         }
-        for (let i = before; i < puts.length; i++) bytes[instance] += puts[i].value.byteLength
-      })
+      }
     }
     puts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     let checksum = 0
