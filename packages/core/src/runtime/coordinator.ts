@@ -40,6 +40,8 @@ export interface CoordinatorOptions {
   readonly clock: Clock
   readonly firstEpoch: number
   readonly checkpointEvery: number
+  /** When set, a checkpoint is due once this long passed since the last one (instead of every k-th). */
+  readonly checkpointIntervalMs?: number
   readonly stateBackend: StateBackend | undefined
   readonly maxParallelism: number
   readonly nodes: readonly { readonly id: string; readonly name: string; readonly parallelism: number }[]
@@ -71,6 +73,7 @@ export class Coordinator {
   private readonly expectedAcks: number
   private commitChain: Promise<void> = Promise.resolve()
   private lastCompleted: number
+  private lastCheckpointTriggeredAt = -Infinity
   /** Epochs done but not yet covered by a checkpoint: their sinks commit with the next checkpoint. */
   private readonly uncovered: { epoch: number; entry: PendingEpoch; completedAt: number }[] = []
 
@@ -101,7 +104,14 @@ export class Coordinator {
    */
   trigger(options: { checkpoint?: boolean } = {}): number {
     const epoch = this.nextEpoch++
-    const due = options.checkpoint === true || (epoch + 1) % this.options.checkpointEvery === 0
+    const now = this.options.clock.now()
+    const { checkpointIntervalMs } = this.options
+    const due =
+      options.checkpoint === true ||
+      (checkpointIntervalMs === undefined
+        ? (epoch + 1) % this.options.checkpointEvery === 0
+        : now - this.lastCheckpointTriggeredAt >= checkpointIntervalMs)
+    if (due) this.lastCheckpointTriggeredAt = now
     const message = barrier(epoch, { checkpoint: this.options.stateBackend !== undefined && due })
     const entry: PendingEpoch = {
       barrier: message,

@@ -38,6 +38,11 @@ export interface JobOptions {
   /** Snapshot every k-th epoch (default 1: every epoch). */
   readonly checkpointEvery?: number
   /**
+   * Snapshot at the first epoch that ends at least this many ms after the last checkpoint, however many
+   * epochs that is (instead of `checkpointEvery`): short epochs for low latency, checkpoints at a pace.
+   */
+  readonly checkpointIntervalMs?: number
+  /**
    * With `processingTime` 0 or `continuous`, how long to wait before ending an epoch when nothing new
    * came in (so an idle query does not spin). Default 100 ms.
    */
@@ -304,10 +309,20 @@ export class Job {
         `checkpointEvery ${checkpointEvery} must be a whole number of epochs >= 1, e.g. 1`,
       )
     }
+    const checkpointIntervalMs = options.checkpointIntervalMs
+    if (
+      checkpointIntervalMs !== undefined &&
+      !(Number.isFinite(checkpointIntervalMs) && checkpointIntervalMs >= 0)
+    ) {
+      throw new ConfigError(
+        `checkpointIntervalMs ${checkpointIntervalMs} must be a duration >= 0 in ms, e.g. 60000`,
+      )
+    }
     this.coordinator = new Coordinator({
       clock: this.clock,
       firstEpoch,
       checkpointEvery,
+      checkpointIntervalMs,
       stateBackend: options.stateBackend,
       maxParallelism: this.plan.maxParallelism,
       nodes: this.plan.nodes.map((n) => ({

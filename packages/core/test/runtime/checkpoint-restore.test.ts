@@ -9,6 +9,7 @@ import { keyGroupOf } from '../../src/keys/key-groups.js'
 import { Job } from '../../src/runtime/job.js'
 import { MemoryStateBackend } from '../../src/state/memory-state-backend.js'
 import { CollectSink } from '../../src/testing/collect-sink.js'
+import { ManualClock } from '../../src/time/clock.js'
 
 interface Counted {
   readonly word: string
@@ -268,4 +269,38 @@ test('snapshots every k-th epoch with checkpointEvery, and commits sinks only fo
     out.epochs.map((e) => e.epoch),
     [0, 1, 2, 3],
   )
+})
+
+test('snapshots at a pace with checkpointIntervalMs, however many epochs end in between', async (t) => {
+  const backend = new MemoryStateBackend(10)
+  const clock = new ManualClock(0)
+  const graph = new StreamGraph()
+  graph
+    .from(defineSource('words', new ReplaySource(LOG)))
+    .keyBy((w) => w)
+    .via(runningCount([]))
+    .to(defineSink('out', new CollectSink<Counted>()))
+  const job = await Job.start(graph, {
+    trigger: { kind: 'manual' },
+    stateBackend: backend,
+    checkpointIntervalMs: 1000,
+    clock,
+  })
+  const reports: [number, boolean][] = []
+  job.onEpoch((report) => reports.push([report.epoch, report.checkpointed]))
+  for (const at of [0, 300, 900, 1000, 1500]) {
+    clock.set(at)
+    job.triggerEpoch()
+  }
+  await until(() => reports.length === 4)
+  await job.stop()
+  t.deepEqual(reports, [
+    [0, true],
+    [1, false],
+    [2, false],
+    [3, true],
+    [4, false],
+    [5, true],
+  ])
+  t.deepEqual(backend.committedEpochs, [0, 3, 5])
 })

@@ -30,6 +30,8 @@ export interface WriteStreamOptions<T> {
   readonly queryName?: string
   /** A directory that keeps the query's id (and, with a persistent state backend, its state). */
   readonly checkpointLocation?: string
+  /** Checkpoint at most this often ('1 minute', ms) instead of at every epoch. */
+  readonly checkpointInterval?: string | number
   readonly stateBackend?: StateBackend
   /** Instances of the source and the aggregation (default 1). */
   readonly parallelism?: number
@@ -52,6 +54,7 @@ const OPTIONS = new Set([
   'trigger',
   'queryName',
   'checkpointLocation',
+  'checkpointInterval',
   'stateBackend',
   'parallelism',
   'idleTimeout',
@@ -93,6 +96,10 @@ export class DataStreamWriter<T> {
     return (options.manager ?? defaultStreams).start(planned.graph, {
       queryName: options.queryName,
       checkpointLocation: options.checkpointLocation,
+      checkpointIntervalMs:
+        options.checkpointInterval === undefined
+          ? undefined
+          : parseDuration(options.checkpointInterval, 'checkpointInterval'),
       stateBackend: options.stateBackend,
       trigger: toTrigger(options.trigger),
       clock: options.clock,
