@@ -61,7 +61,7 @@ test('without group mode each epoch commits its offsets to the instance’s own 
   await produce(kafka.brokers(), topic, numbered('v', 20))
   const out = new CollectSink<KafkaRecord>()
   await startJob(t, graphOf({ subscribe: [topic], groupId, log: captureLog().log }, out, 2))
-  await waitFor(() => out.rows().length >= 20, 20_000, '20 rows')
+  await waitFor(() => out.rows().length >= 20, 45_000, '20 rows')
   const expected = { 0: '5', 1: '5', 2: '5', 3: '5' }
   const deadline = Date.now() + 10_000
   let seen: Record<number, string> = {}
@@ -83,7 +83,7 @@ test('group mode: two instances in one group share the partitions, and commits a
     t,
     graphOf({ subscribe: [topic], groupMode: true, groupId, log: captureLog().log }, out, 2),
   )
-  await waitFor(() => out.rows().length >= 40, 20_000, '40 rows')
+  await waitFor(() => out.rows().length >= 40, 45_000, '40 rows')
   const byInstance = (i: number) => [
     ...new Set(out.epochs.filter((e) => e.instance === i).flatMap((e) => e.rows.map((r) => r.partition))),
   ]
@@ -96,7 +96,7 @@ test('group mode: two instances in one group share the partitions, and commits a
   await produce(kafka.brokers(), topic, numbered('w', 8, 40))
   const again = new CollectSink<KafkaRecord>()
   await startJob(t, graphOf({ subscribe: [topic], groupMode: true, groupId, log: captureLog().log }, again))
-  await waitFor(() => again.rows().length >= 8, 25_000, 'the 8 new rows')
+  await waitFor(() => again.rows().length >= 8, 45_000, 'the 8 new rows')
   await new Promise((r) => setTimeout(r, 300))
   t.deepEqual(
     again
@@ -162,9 +162,9 @@ test('a second process joins the group and takes half the partitions; together t
   await createTopic(kafka.brokers(), topic)
   const other = spawnMember(topic, groupId)
   t.teardown(() => other.stop())
-  await waitFor(() => lastJoin(other.logs)?.length === 4, 25_000, 'the other process to own all 4 partitions')
+  await waitFor(() => lastJoin(other.logs)?.length === 4, 45_000, 'the other process to own all 4 partitions')
   await produce(kafka.brokers(), topic, numbered('before', 100))
-  await waitFor(() => other.records.length >= 100, 20_000, 'the other process to read the first 100')
+  await waitFor(() => other.records.length >= 100, 45_000, 'the other process to read the first 100')
   // Let an epoch commit those offsets to the group, so nobody reads them again.
   await new Promise((r) => setTimeout(r, 1_000))
 
@@ -184,7 +184,7 @@ test('a second process joins the group and takes half the partitions; together t
   )
   await produce(kafka.brokers(), topic, numbered('after', 100, 100))
   const union = () => [...other.records.map((r) => r.value), ...out.rows().map((r) => r.value!.toString())]
-  await waitFor(() => union().length >= 200, 20_000, 'all 200 records')
+  await waitFor(() => union().length >= 200, 45_000, 'all 200 records')
   await new Promise((r) => setTimeout(r, 500))
   const all = union()
   t.is(new Set(all).size, all.length, 'no record twice')
