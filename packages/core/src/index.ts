@@ -129,3 +129,4 @@ export {
   type EpochMetadata,
   type CheckpointProblem,
 } from './state/level-state-backend.js'
+export { resumeFrom } from './state/resume.js'

@@ -7,6 +7,7 @@ import { keyGroupRange } from '../keys/key-groups.js'
 import type { BusyTime } from '../metrics/busy-time.js'
 import type { BarrierMessage, Message } from '../messages/messages.js'
 import type { Checkpoint } from '../state/checkpoint.js'
+import { resumeFrom } from '../state/resume.js'
 import type { Clock } from '../time/clock.js'
 import type { Backpressure } from './backpressure.js'
 import type { Emitter } from './emitter.js'
@@ -322,15 +323,5 @@ function resumeOf(
   firstEpoch: number,
 ): Resume | undefined {
   const node = checkpoint?.nodes[nodeId]
-  if (!node) return undefined
-  const keyGroups = new Map<number, unknown>()
-  const union: unknown[] = []
-  for (const snapshot of node.instances) {
-    if (!snapshot) continue
-    if (snapshot.union !== undefined) union.push(snapshot.union)
-    for (const [group, state] of snapshot.keyGroups ?? []) {
-      if (group >= owned.start && group < owned.end) keyGroups.set(group, state)
-    }
-  }
-  return { epoch: firstEpoch - 1, keyGroups, union }
+  return node ? resumeFrom(node.instances, owned, firstEpoch - 1) : undefined
 }

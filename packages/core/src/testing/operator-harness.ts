@@ -5,6 +5,7 @@ import type { Counters } from '../metrics/counters.js'
 import { barrier, data, END, IDLE, watermark, type Message, type StreamRecord } from '../messages/messages.js'
 import { OperatorInstance } from '../runtime/operator-instance.js'
 import type { Emitter } from '../runtime/emitter.js'
+import { resumeFrom } from '../state/resume.js'
 import { decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.js'
 import { ManualClock, type Clock } from '../time/clock.js'
 
@@ -83,15 +84,7 @@ export class OperatorHarness<I, O> {
     const parallelism = options.parallelism ?? 1
     const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM
     const owned = keyGroupRange(options.instance ?? 0, parallelism, maxParallelism)
-    const keyGroups = new Map<number, unknown>()
-    const union: unknown[] = []
-    for (const snapshot of list) {
-      if (snapshot?.union !== undefined) union.push(snapshot.union)
-      for (const [group, state] of snapshot?.keyGroups ?? []) {
-        if (group >= owned.start && group < owned.end) keyGroups.set(group, state)
-      }
-    }
-    return new OperatorHarness(spec, options, { epoch: options.epoch ?? 0, keyGroups, union })
+    return new OperatorHarness(spec, options, resumeFrom(list, owned, options.epoch ?? 0))
   }
 
   get counters(): Counters {

@@ -11,7 +11,15 @@
 // 2, ..., after one warm-up run of each; figures are medians. Each round first runs a control: the plain
 // loop on 1 thread and on 2 with no communication, i.e. what the machine gives two threads at that moment.
 // The last line of stdout is one JSON object.
-import { isWeirWorker, Job, StreamGraph, type Sink, type Source, type SourceBatch } from '@weir/core'
+import {
+  isWeirWorker,
+  Job,
+  StreamGraph,
+  type DataStream,
+  type Sink,
+  type Source,
+  type SourceBatch,
+} from '@weir/core'
 import {
   count,
   explode,
@@ -79,6 +87,37 @@ export function sharedLines(lines: readonly string[], batchSize: number): Source
   }
 }
 
+/**
+ * Counts words per key, in one phase (every word crosses the hash exchange) or two (each instance folds
+ * its words per key first and only the partial counts cross, as Spark's partial aggregation).
+ */
+export function countWords(
+  words: DataStream<string>,
+  options: { twoPhase: boolean; maxKeys?: number },
+): DataStream<AggregateRow<number>> {
+  if (!options.twoPhase) {
+    return words
+      .keyBy((word) => word)
+      .via(keyedAggregate('counts', { aggregator: count<string>(), outputMode: 'update' }))
+  }
+  return words
+    .via(
+      partialAggregate('partial-counts', {
+        key: (word: string) => word,
+        aggregator: count<string>(),
+        ...(options.maxKeys === undefined ? {} : { maxKeys: options.maxKeys }),
+      }),
+    )
+    .keyBy(([word]) => word)
+    .via(
+      keyedAggregate('counts', {
+        aggregator: count<Partial<number>>(),
+        outputMode: 'update',
+        input: 'partials',
+      }),
+    )
+}
+
 /** Runs word count (lines → JSON → words → keyBy(word) → count, update mode) over `lines` with `workers` threads. */
 export async function workersWordCount(
   lines: readonly string[],
@@ -104,20 +143,7 @@ export async function workersWordCount(
       }),
     )
     .via(explode('words', (tweet: Tweet) => tweet.tweet_text?.split(' ')))
-  const counts = options.twoPhase
-    ? words
-        .via(partialAggregate('partial-counts', { key: (word: string) => word, aggregator: count<string>() }))
-        .keyBy(([word]) => word)
-        .via(
-          keyedAggregate('counts', {
-            aggregator: count<Partial<number>>(),
-            outputMode: 'update',
-            input: 'partials',
-          }),
-        )
-    : words
-        .keyBy((word) => word)
-        .via(keyedAggregate('counts', { aggregator: count<string>(), outputMode: 'update' }))
+  const counts = countWords(words, { twoPhase: options.twoPhase ?? false })
   counts.to(sink('table', table, { capacity: 1_000_000 }))
   const cpu0 = process.cpuUsage()
   const start = performance.now()

@@ -4,18 +4,9 @@
 // Prints the final count of every word, sorted, as one JSON line. With WORKERS >= 2 this file also runs in
 // each worker thread, and joins the job.
 import { isWeirWorker, Job, StreamGraph, type Sink } from '@weir/core'
-import {
-  count,
-  explode,
-  keyedAggregate,
-  partialAggregate,
-  sink,
-  source,
-  type AggregateRow,
-  type Partial,
-} from '@weir/operators'
+import { explode, sink, source, type AggregateRow } from '@weir/operators'
 import { loadTexts, replay, type Tweet } from '../../src/bench/corpus.js'
-import { sharedLines } from '../../src/bench/workers.js'
+import { countWords, sharedLines } from '../../src/bench/workers.js'
 
 const workers = Number(process.argv[2] ?? '1')
 const phases = Number(process.argv[3] ?? '2')
@@ -38,27 +29,7 @@ const words = graph
     }),
   )
   .via(explode('words', (tweet: Tweet) => tweet.tweet_text?.split(' ')))
-const counts =
-  phases === 2
-    ? words
-        .via(
-          partialAggregate('partial-counts', {
-            key: (word: string) => word,
-            aggregator: count<string>(),
-            maxKeys: 2000,
-          }),
-        )
-        .keyBy(([word]) => word)
-        .via(
-          keyedAggregate('counts', {
-            aggregator: count<Partial<number>>(),
-            outputMode: 'update',
-            input: 'partials',
-          }),
-        )
-    : words
-        .keyBy((word) => word)
-        .via(keyedAggregate('counts', { aggregator: count<string>(), outputMode: 'update' }))
+const counts = countWords(words, { twoPhase: phases === 2, maxKeys: 2000 })
 counts.rebalance().to(sink('rows', collect), { parallelism: 1 })
 const job = await Job.start(graph, { trigger: { kind: 'processingTime', intervalMs: 50 }, workers })
 await job.done
