@@ -20,7 +20,12 @@ import { checkOptionNames, checkPositive, checkWholeNumber } from './internal/op
 import { Sleeper } from './internal/sleep.js'
 
 export interface FileSourceOptions {
-  /** Whole files per polled batch: with 1, each file is exactly one batch. Default: batches of `batchSize` lines. */
+  /**
+   * New files per epoch (Spark's option): a directory reader opens no more files until the epoch that
+   * read them is committed, and each file is one whole batch. Shared among the source's instances: each
+   * may have `ceil(maxFilesPerTrigger / parallelism)` files in an epoch. Default: no limit, batches of
+   * `batchSize` lines.
+   */
   readonly maxFilesPerTrigger?: number
   /** Non-blank lines per polled batch when `maxFilesPerTrigger` is not set. Default 1000. */
   readonly batchSize?: number
@@ -46,8 +51,12 @@ export type { DirectoryPosition, FilePosition }
  *   trigger, the files present at start are read, then `end`.
  *
  * Timestamps and watermarks: the source knows no event times; they come from the parsed rows
- * (`withWatermark`, or a source node's `timestamp` extractor). A batch never spans two files, and with `maxFilesPerTrigger: 1` a batch is one whole
- * file, so the watermark moves once per file.
+ * (`withWatermark`, or a source node's `timestamp` extractor). A batch never spans two files, and with
+ * `maxFilesPerTrigger: 1` a batch is one whole file, so the watermark moves once per file.
+ *
+ * `maxFilesPerTrigger` caps each epoch as Spark caps each micro-batch: a reader that has opened its share
+ * of files since the last committed epoch says `idle` until the next commit (so `processAllAvailable`
+ * ends an epoch of at most that many files, where Spark would run batches until none are left).
  *
  * Parallelism and restores: a single file is read by instance 0 (split `files-0`, position
  * `{ file, line }`, the next unread line); the other instances end at once. A directory's files are dealt
@@ -100,6 +109,10 @@ class FileReader implements SourceReader<string> {
   /** Old readers' splits this one reports until its first batch says where it is (see `claimedSplits`). */
   private claimed: string[] = []
   private nextListAt = 0
+  /** With `maxFilesPerTrigger`: files this reader may open in an epoch. */
+  private readonly filesPerEpoch: number
+  /** Files opened that the last committed epoch had not read to their end, in the order opened. */
+  private uncommitted: string[] = []
   private readonly sleeper: Sleeper
   private readonly batchSize: number
   private readonly pollIntervalMs: number
@@ -119,6 +132,9 @@ class FileReader implements SourceReader<string> {
     this.sleeper = new Sleeper(context.clock)
     this.batchSize = options.batchSize ?? 1000
     this.pollIntervalMs = options.pollIntervalMs ?? 500
+    const max = options.maxFilesPerTrigger
+    this.filesPerEpoch =
+      max === undefined || !listed ? Infinity : Math.max(1, Math.ceil(max / context.parallelism))
   }
 
   static async open(
@@ -180,6 +196,11 @@ class FileReader implements SourceReader<string> {
     }
     const batch = await this.read()
     if (batch) return batch
+    if (this.throttled()) {
+      // Its share of files is read: more comes when the epoch is committed (`commit` wakes it).
+      await this.sleeper.sleep(this.pollIntervalMs)
+      return 'idle'
+    }
     if (this.finite) return 'end'
     if (this.listed && this.context.clock.now() >= this.nextListAt) {
       await this.list()
@@ -194,6 +215,23 @@ class FileReader implements SourceReader<string> {
     return this.split === undefined ? [] : [this.split, ...this.claimed]
   }
 
+  /** An epoch is committed: the files its position shows read no longer count against the next one's. */
+  commit(positions: ReadonlyMap<string, unknown>): void {
+    if (this.filesPerEpoch === Infinity || this.split === undefined) return
+    const position = positions.get(this.split) as DirectoryPosition | undefined
+    const through = position?.ownThrough
+    if (through === undefined || through === null) return
+    this.uncommitted = this.uncommitted.filter((name) => name > through)
+    this.sleeper.wake()
+  }
+
+  /** Its share of files for this epoch is opened, and more are queued. */
+  private throttled(): boolean {
+    return (
+      this.current === undefined && this.queue.length > 0 && this.uncommitted.length >= this.filesPerEpoch
+    )
+  }
+
   async close(): Promise<void> {
     this.sleeper.close()
     await this.current?.lines.close()
@@ -206,7 +244,7 @@ class FileReader implements SourceReader<string> {
     let progressed = false
     let files = 0
     for (;;) {
-      if (!this.current && !(await this.openNext())) break
+      if (!this.current && (this.throttled() || !(await this.openNext()))) break
       const { name, lines } = this.current!
       const before = lines.lineNumber
       const taken = await lines.take(perFile === undefined ? this.batchSize - values.length : Infinity)
@@ -237,6 +275,7 @@ class FileReader implements SourceReader<string> {
     if (name === undefined) return false
     const lines = new LineReader(join(this.dir, name), this.complete)
     this.current = { name, lines }
+    if (this.filesPerEpoch !== Infinity) this.uncommitted.push(name)
     this.after = name
     const line = this.progress
       ? this.progress.resumeLine(name)

@@ -48,7 +48,7 @@ async function reader(
   return fileSource(path, options).createReader(context(overrides))
 }
 
-/** Polls until the reader ends, keeping every batch. */
+/** Polls until the reader ends, keeping every batch; each batch is an epoch, committed at once. */
 async function drain(r: SourceReader<string>): Promise<SourceBatch<string>[]> {
   const batches: SourceBatch<string>[] = []
   for (;;) {
@@ -56,6 +56,7 @@ async function drain(r: SourceReader<string>): Promise<SourceBatch<string>[]> {
     if (batch === 'end') return batches
     if (batch === 'idle') throw new Error('the reader went idle instead of ending')
     batches.push(batch)
+    await r.commit?.(new Map([[batch.split, batch.position]]), batches.length - 1)
   }
 }
 
@@ -382,7 +383,7 @@ interface Tweet {
   readonly t: string
 }
 
-test('feeds a query that runs a directory to its end', async (t) => {
+test('feeds a query that runs a directory to its end, one file an epoch with maxFilesPerTrigger 1', async (t) => {
   const dir = await tempDir(t)
   await writeFiles(dir, {
     '1.jsonl': '{"n":1,"t":"2026-11-24T10:00:00Z"}\n{"n":2,"t":"2026-11-24T10:00:05Z"}\n',
@@ -398,18 +399,54 @@ test('feeds a query that runs a directory to its end', async (t) => {
       }),
     )
     .to(defineSink('out', sink))
-  const job = await Job.start(graph, { trigger: { kind: 'manual' } })
+  const job = await Job.start(graph, { trigger: { kind: 'availableNow' } })
   await job.done
   t.is(job.state, 'finished')
-  t.deepEqual(
-    sink.rows().map((line) => (JSON.parse(line) as Tweet).n),
-    [1, 2, 3],
-  )
   t.is(job.watermark, Infinity)
   t.deepEqual(
-    sink.epochs.map((e) => e.epoch),
-    [0],
+    sink.epochs.map((e) => [e.epoch, e.rows.map((line) => (JSON.parse(line) as Tweet).n)]),
+    [
+      [0, [1, 2]],
+      [1, [3]],
+    ],
   )
+})
+
+test('opens no more than maxFilesPerTrigger files an epoch, its share at each parallelism', async (t) => {
+  const dir = await tempDir(t)
+  await writeFiles(dir, Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`${n}.jsonl`, `{"n":${n}}\n`])))
+  const r = await reader(dir, { maxFilesPerTrigger: 2, bounded: true })
+  const first = await r.poll()
+  t.deepEqual(first !== 'idle' && first !== 'end' && [first.values, first.position], [
+    ['{"n":1}', '{"n":2}'],
+    at('2.jsonl'),
+  ])
+  // Two files are read and not committed: the reader waits, whatever the clock says, until a commit.
+  let waited: string | undefined
+  const held = r.poll().then((b) => (waited = typeof b === 'string' ? b : 'a batch'))
+  await turn()
+  await turn()
+  t.is(waited, undefined)
+  // An epoch that ended after the first file leaves one file of the budget in flight: one more opens.
+  await r.commit!(new Map([['files-0', at('1.jsonl')]]), 0)
+  await held
+  t.is(waited, 'idle')
+  const second = await r.poll()
+  t.deepEqual(second !== 'idle' && second !== 'end' && [second.values, second.position], [
+    ['{"n":3}'],
+    at('3.jsonl'),
+  ])
+  await r.commit!(new Map([['files-0', at('3.jsonl')]]), 1)
+  const third = await r.poll()
+  t.deepEqual(third !== 'idle' && third !== 'end' && third.values, ['{"n":4}', '{"n":5}'])
+  t.is(await r.poll(), 'end')
+  await r.close()
+
+  // Shared among instances: 3 files an epoch over 2 instances is 2 each (at least 1).
+  const shared = await reader(dir, { maxFilesPerTrigger: 3, bounded: true }, { instance: 0, parallelism: 2 })
+  const batch = await shared.poll()
+  t.true(batch !== 'idle' && batch !== 'end' && batch.values.length <= 2)
+  await shared.close()
 })
 
 test('goes on after a restart from the line the last committed epoch reached', async (t) => {
@@ -465,6 +502,7 @@ async function readAcrossRestores(
         if (batch === 'idle') throw new Error('the reader went idle instead of ending')
         values.push(...batch.values)
         latest.set(batch.split, batch.position)
+        await r.commit?.(new Map([[batch.split, batch.position]]), i)
       }
       for (const split of r.splits()) if (restored.has(split)) checkpoint.set(split, restored.get(split))
       for (const [split, position] of latest) checkpoint.set(split, position)
@@ -582,10 +620,9 @@ test('restores a query that reads a directory at another parallelism, each line 
     return g
   }
   const first = await Job.start(graph(2), { trigger: { kind: 'manual' }, stateBackend: backend })
-  await until(
-    () =>
-      (first.counters()['lines#0']?.recordsOut ?? 0) + (first.counters()['lines#1']?.recordsOut ?? 0) >= 5,
-  )
+  // Each epoch reads one file per instance (maxFilesPerTrigger): epochs until 5 lines are read.
+  while ((first.counters()['lines#0']?.recordsOut ?? 0) + (first.counters()['lines#1']?.recordsOut ?? 0) < 5)
+    await first.processAllAvailable()
   await first.stop()
   const read = sink.rows().length
   t.true(read >= 5 && read < all.length)

@@ -6,9 +6,10 @@ import type { Source, SourceBatch, SourceReader } from '@weir/core'
  * waits for. So with `fileSource(dir, { maxFilesPerTrigger: 1 })`, the `manual` trigger and
  * `step(); await query.processAllAvailable()`, epoch i is file i and nothing else, every run.
  *
- * Neither the wrapped source alone nor `availableNow` gives that: `processAllAvailable` reads until the
- * source is idle (every file present, in one epoch), and `availableNow` ends epochs on a timer while the
- * source reads freely. `release()` lets the reader go idle for good, so the query can stop.
+ * `availableNow` does not give that (it ends epochs as soon as the previous one is done, however far the
+ * source has read), and the test decides here when a file is there to be read at all. Commits go through
+ * to the wrapped reader, so its `maxFilesPerTrigger` budget frees as epochs commit. `release()` lets the
+ * reader go idle for good, so the query can stop.
  *
  * @example
  * ```ts
@@ -61,6 +62,7 @@ export class SteppedSource<T> implements Source<T> {
         return reader.poll()
       },
       splits: () => reader.splits(),
+      ...(reader.commit ? { commit: reader.commit.bind(reader) } : {}),
       close: async () => {
         this.release()
         await reader.close()
