@@ -5,6 +5,8 @@ import { WatermarkValve } from '../time/watermark-valve.js'
 import { BarrierAligner } from './barrier-aligner.js'
 import type { Emitter } from './emitter.js'
 
+type Handled = (() => void) | undefined
+
 /**
  * The input side of an instance with exchange inputs: merges its channels into the one ordered stream
  * the instance sees. Watermarks go through the valve (the minimum over non-idle channels, forwarded only
@@ -15,8 +17,8 @@ import type { Emitter } from './emitter.js'
 export class InputGate {
   private readonly valve: WatermarkValve
   private readonly aligner: BarrierAligner
-  private readonly blocked: Message[][]
-  private readonly mailbox: [number, Message][] = []
+  private readonly blocked: [Message, Handled][][]
+  private readonly mailbox: [number, Message, Handled][] = []
   private delivering = false
   private endSent = false
   private buffered = 0
@@ -36,30 +38,36 @@ export class InputGate {
     return this.buffered
   }
 
-  receive(channel: number, message: Message): void {
+  /**
+   * Takes a message of channel `channel`. `handled` is called once the message has gone through, not
+   * while it waits behind a barrier or in the mailbox: a channel from another thread returns its credit
+   * then, so what alignment holds is bounded by the credits as well.
+   */
+  receive(channel: number, message: Message, handled?: () => void): void {
     if (this.delivering) {
-      this.mailbox.push([channel, message])
+      this.mailbox.push([channel, message, handled])
       return
     }
     this.delivering = true
     try {
-      this.route(channel, message)
+      this.route(channel, message, handled)
       while (this.mailbox.length > 0) {
-        const [c, m] = this.mailbox.shift()!
-        this.route(c, m)
+        const [c, m, h] = this.mailbox.shift()!
+        this.route(c, m, h)
       }
     } finally {
       this.delivering = false
     }
   }
 
-  private route(channel: number, message: Message): void {
+  private route(channel: number, message: Message, handled: Handled): void {
     if (this.aligner.isBlocked(channel)) {
-      this.blocked[channel].push(message)
+      this.blocked[channel].push([message, handled])
       this.buffered++
       return
     }
     this.handle(channel, message)
+    handled?.()
   }
 
   private handle(channel: number, message: Message): void {
@@ -105,7 +113,9 @@ export class InputGate {
       const queue = this.blocked[c]
       while (queue.length > 0 && !this.aligner.isBlocked(c)) {
         this.buffered--
-        this.handle(c, queue.shift()!)
+        const [message, handled] = queue.shift()!
+        this.handle(c, message)
+        handled?.()
       }
     }
   }

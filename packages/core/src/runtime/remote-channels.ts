@@ -132,8 +132,9 @@ export function decodeMessage(message: PortMessage): Message {
  * The exchange channels between this thread and the others: one MessagePort per pair of threads, each
  * message tagged with its channel's id. A port is FIFO, so every channel keeps its in-band order
  * (watermarks, barriers, Idle, End behind the data before them) and the receiving gate aligns barriers
- * as in one thread. Each channel has `CHANNEL_CREDITS` data batches of credit; while a channel has used
- * them all, the sending thread's backpressure holds its sources back.
+ * as in one thread. Each channel has `CHANNEL_CREDITS` data batches of credit, returned as the receiving
+ * gate passes each batch on (not while barrier alignment holds it); while a channel has used them all,
+ * the sending thread's backpressure holds its sources back.
  */
 export class RemoteChannels {
   private readonly inFlight = new Map<number, number>()
@@ -187,8 +188,16 @@ export class RemoteChannels {
           )
         try {
           const decoded = decodeMessage(message)
-          target.gate.receive(target.index, decoded)
-          if (decoded.kind === 'data') port.postMessage(channel)
+          // The credit goes back once the batch has gone through the gate, not while alignment holds it.
+          target.gate.receive(
+            target.index,
+            decoded,
+            decoded.kind === 'data'
+              ? () => {
+                  if (!this.closed) port.postMessage(channel)
+                }
+              : undefined,
+          )
         } catch (error) {
           this.onError(error)
         }

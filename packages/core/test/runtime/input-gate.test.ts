@@ -169,3 +169,18 @@ test('queues a message delivered while it is handing one downstream, and never r
   t.deepEqual(out, [barrier(1), batch('x'), batch('z'), batch('y')])
   t.is(maxDepth, 1)
 })
+
+test('says a message was handled when it went through, not while it waits behind a barrier', (t) => {
+  const out: Message[] = []
+  const gate = new InputGate(2, { process: (m) => out.push(m) })
+  const handled: string[] = []
+  gate.receive(0, batch('a'), () => handled.push('a'))
+  t.deepEqual(handled, ['a'])
+  gate.receive(0, barrier(1))
+  gate.receive(0, batch('b'), () => handled.push('b'))
+  gate.receive(0, batch('c'), () => handled.push('c'))
+  t.deepEqual(handled, ['a'])
+  gate.receive(1, barrier(1))
+  t.deepEqual(handled, ['a', 'b', 'c'])
+  t.deepEqual(out, [batch('a'), barrier(1), batch('b'), batch('c')])
+})
