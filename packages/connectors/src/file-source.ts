@@ -55,8 +55,9 @@ export type { DirectoryPosition, FilePosition }
  * `maxFilesPerTrigger: 1` a batch is one whole file, so the watermark moves once per file.
  *
  * `maxFilesPerTrigger` caps each epoch as Spark caps each micro-batch: a reader that has opened its share
- * of files since the last committed epoch says `idle` until the next commit (so `processAllAvailable`
- * ends an epoch of at most that many files, where Spark would run batches until none are left).
+ * of files since the last committed epoch holds the others back until the next commit, and says so
+ * (`throttled`), so `processAllAvailable` ends epochs until every file present is read, as Spark runs
+ * batches until none is left.
  *
  * Parallelism and restores: a single file is read by instance 0 (split `files-0`, position
  * `{ file, line }`, the next unread line); the other instances end at once. A directory's files are dealt
@@ -113,6 +114,8 @@ class FileReader implements SourceReader<string> {
   private readonly filesPerEpoch: number
   /** Files opened that the last committed epoch had not read to their end, in the order opened. */
   private uncommitted: string[] = []
+  /** `idle` was said once since the budget ran out: the next polls wait for a commit. */
+  private throttleSaid = false
   private readonly sleeper: Sleeper
   private readonly batchSize: number
   private readonly pollIntervalMs: number
@@ -194,13 +197,20 @@ class FileReader implements SourceReader<string> {
       this.claimed = []
       return { split: this.split, values: [], position: this.position() }
     }
-    const batch = await this.read()
-    if (batch) return batch
-    if (this.throttled()) {
-      // Its share of files is read: more comes when the epoch is committed (`commit` wakes it).
+    let batch = await this.read()
+    while (!batch && this.throttled()) {
+      // Its share of files is read: say so at once (it has caught up for this epoch), then wait for the
+      // commit that frees the budget (`commit` wakes it) and read on.
+      if (!this.throttleSaid) {
+        this.throttleSaid = true
+        return 'idle'
+      }
       await this.sleeper.sleep(this.pollIntervalMs)
-      return 'idle'
+      if (this.throttled()) return 'idle'
+      batch = await this.read()
     }
+    this.throttleSaid = false
+    if (batch) return batch
     if (this.finite) return 'end'
     if (this.listed && this.context.clock.now() >= this.nextListAt) {
       await this.list()
@@ -225,8 +235,8 @@ class FileReader implements SourceReader<string> {
     this.sleeper.wake()
   }
 
-  /** Its share of files for this epoch is opened, and more are queued. */
-  private throttled(): boolean {
+  /** Its share of files for this epoch is opened, and more are queued (see `SourceReader.throttled`). */
+  throttled(): boolean {
     return (
       this.current === undefined && this.queue.length > 0 && this.uncommitted.length >= this.filesPerEpoch
     )

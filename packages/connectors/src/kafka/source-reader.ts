@@ -133,6 +133,8 @@ export class KafkaSourceReader implements SourceReader<KafkaRecord> {
       state.committed = position
       offsets.push({ topic: state.tp.topic, partition: state.tp.partition, offset: String(position) })
     }
+    // A poll waiting with its maxOffsetsPerTrigger share used up can hand out more now.
+    if (this.settings.maxOffsetsPerTrigger !== undefined) this.wake?.()
     const consumer = this.consumer
     if (
       !this.settings.commitOffsets ||
@@ -493,6 +495,11 @@ export class KafkaSourceReader implements SourceReader<KafkaRecord> {
         outstanding += state.taken - (state.committed ?? state.base ?? state.taken)
     }
     return share - outstanding
+  }
+
+  /** The running epoch's `maxOffsetsPerTrigger` share is handed out (see `SourceReader.throttled`). */
+  throttled(): boolean {
+    return this.settings.maxOffsetsPerTrigger !== undefined && this.budget() <= 0 && !this.finished()
   }
 
   /** A bounded or `availableNow` read has handed out everything up to its end offsets. */

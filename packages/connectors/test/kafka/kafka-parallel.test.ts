@@ -158,3 +158,24 @@ test('maxOffsetsPerTrigger caps every epoch', async (t) => {
   )
   t.true(epochs.filter((n) => n > 0).length >= 4, `epochs read ${epochs.join(', ')}`)
 })
+
+test('processAllAvailable ends epochs until maxOffsetsPerTrigger holds nothing back', async (t) => {
+  const topic = unique('drain')
+  await produce(kafka.brokers(), topic, numbered('v', 100))
+  const out = new CollectSink<KafkaRecord>()
+  const graph = new StreamGraph()
+  graph
+    .from(defineSource('kafka', source({ subscribe: [topic], maxOffsetsPerTrigger: 30 })))
+    .to(defineSink('out', out))
+  const job = await startJob(t, graph, { trigger: { kind: 'manual' } })
+  const epochs: number[] = []
+  job.onEpoch((report) => epochs.push(report.numInputRows))
+  // Once the consumer has fetched (its first share is out), one call reads the topic to its end.
+  await waitFor(() => (job.counters()['kafka#0']?.recordsOut ?? 0) > 0, 20_000, 'a first batch')
+  await job.processAllAvailable()
+  t.is(out.rows().length, 100, `epochs read ${epochs.join(', ')}`)
+  t.true(
+    epochs.every((n) => n <= 30),
+    `epochs read ${epochs.join(', ')}`,
+  )
+})

@@ -79,6 +79,12 @@ export interface SourceReader<T> {
    */
   commit?(positions: ReadonlyMap<string, unknown>, epoch: number): void | Promise<void>
   /**
+   * Optional: the reader holds back data that is there now until an epoch commits (a per-epoch cap such
+   * as `maxFilesPerTrigger` or `maxOffsetsPerTrigger` is used up). `processAllAvailable` then ends
+   * epochs until no reader says so, as Spark runs micro-batches until the source has nothing left.
+   */
+  throttled?(): boolean
+  /**
    * Optional: how many records each split the reader owns has between its position and its end now,
    * where the source knows it (a Kafka partition's high watermark minus the position): its lag, shown
    * by metrics. Called about once a second, never per record: it must return what the reader already

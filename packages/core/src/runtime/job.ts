@@ -203,20 +203,34 @@ export class Job {
 
   /**
    * Waits until every source has emitted what it could read now, ends the epoch, and resolves when that
-   * epoch is done everywhere (Spark's `processAllAvailable`). With the `manual` trigger it is how a test
-   * or an embedding app steps through epochs. Rejects if the job fails; resolves at once once it ended.
+   * epoch is done everywhere (Spark's `processAllAvailable`); while a source holds data back for a later
+   * epoch (`maxFilesPerTrigger`, `maxOffsetsPerTrigger`), it ends as many epochs as that takes. With the
+   * `manual` trigger it is how a test or an embedding app steps through epochs. Rejects if the job
+   * fails; resolves at once once it ended.
    */
   async processAllAvailable(): Promise<void> {
-    if (this.joined) return this.done
+    while (await this.processAvailableOnce());
+  }
+
+  /** One epoch of `processAllAvailable`; true when a source still holds data back. */
+  private async processAvailableOnce(): Promise<boolean> {
+    if (this.joined) {
+      await this.done
+      return false
+    }
+    let throttled = false
     if (this.jobState === 'running') {
-      await Promise.all([
-        ...this.sources.map((s) => s.caughtUp()),
+      const [remote] = await Promise.all([
         this.pool?.request({ t: 'caught-up' }, 'caught-up'),
+        ...this.sources.map((s) => s.caughtUp()),
       ])
+      throttled =
+        this.sources.some((s) => s.throttled) ||
+        (remote ?? []).some((reply) => reply?.t === 'caught-up' && reply.throttled)
     }
     if (this.jobState !== 'running') {
       await this.done
-      return
+      return false
     }
     const epoch = this.triggerEpoch({ checkpoint: true })
     await new Promise<void>((resolve, reject) => {
@@ -238,6 +252,7 @@ export class Job {
         },
       )
     })
+    return throttled && this.jobState === 'running'
   }
 
   /** Every counter of every instance, by `nodeId#instance`. */

@@ -206,6 +206,16 @@ export class SourceInstance implements InstanceAddress {
     }
   }
 
+  /** The reader holds data back until an epoch commits (see `SourceReader.throttled`). */
+  get throttled(): boolean {
+    if (this.finished || this.stopping || this.ended || !this.reader.throttled) return false
+    try {
+      return this.reader.throttled()
+    } catch {
+      return false
+    }
+  }
+
   /**
    * Resolves the next time the reader says it has nothing more for now (`idle`), or at once when the
    * instance has finished or stopped: everything available when it was called has been emitted.

@@ -111,7 +111,7 @@ export async function joinParentJob(options: {
         return
       case 'caught-up':
         await Promise.all(instances.sources.map((s) => s.caughtUp()))
-        post({ t: 'caught-up' })
+        post({ t: 'caught-up', throttled: instances.sources.some((s) => s.throttled) })
         return
       case 'stop':
         for (const source of instances.sources) source.stop()

@@ -62,7 +62,8 @@ export type FromWorker =
   | { readonly t: 'source-finished' }
   | { readonly t: 'sink-ended' }
   | { readonly t: 'committed' }
-  | { readonly t: 'caught-up' }
+  /** Every source of the worker caught up; `throttled`: one of them holds data back until a commit. */
+  | { readonly t: 'caught-up'; readonly throttled: boolean }
   | { readonly t: 'stopped' }
   | { readonly t: 'closed' }
   | {
@@ -186,7 +187,7 @@ export interface WorkerPoolOptions {
 export class WorkerPool {
   readonly mainPorts: Map<number, MessagePort> = new Map()
   private readonly workers = new Map<number, Worker>()
-  private readonly replies = new Map<string, (() => void)[]>()
+  private readonly replies = new Map<string, ((message?: FromWorker) => void)[]>()
   private readonly ready: Promise<void>
   private closing = false
   private failed = false
@@ -213,10 +214,10 @@ export class WorkerPool {
         execArgv: process.execArgv,
       })
       this.workers.set(thread, worker)
-      readies.push(this.expect(thread, 'ready'))
+      readies.push(this.expect(thread, 'ready').then(() => undefined))
       worker.on('message', (message: FromWorker) => {
         const waiting = this.replies.get(`${thread}:${message.t}`)
-        if (waiting && waiting.length > 0) waiting.shift()!()
+        if (waiting && waiting.length > 0) waiting.shift()!(message)
         else options.onMessage(thread, message)
       })
       worker.on('error', (error) =>
@@ -266,12 +267,15 @@ export class WorkerPool {
     for (const worker of this.workers.values()) worker.postMessage(message)
   }
 
-  /** Posts `message` to every worker and resolves when each replied `reply`. */
-  async request(message: ToWorker, reply: FromWorker['t']): Promise<void> {
-    if (this.failed) return
+  /**
+   * Posts `message` to every worker and resolves with each one's reply `reply` (undefined for a worker
+   * that could not reply because the job failed).
+   */
+  async request(message: ToWorker, reply: FromWorker['t']): Promise<(FromWorker | undefined)[]> {
+    if (this.failed) return []
     const replies = [...this.workers.keys()].map((thread) => this.expect(thread, reply))
     this.post(message)
-    await Promise.all(replies)
+    return Promise.all(replies)
   }
 
   /** Closes the workers' instances; the workers then end when their program does. */
@@ -296,7 +300,7 @@ export class WorkerPool {
     for (const waiting of this.replies.values()) for (const wake of waiting.splice(0)) wake()
   }
 
-  private expect(thread: number, reply: FromWorker['t']): Promise<void> {
+  private expect(thread: number, reply: FromWorker['t']): Promise<FromWorker | undefined> {
     return new Promise((resolve) => {
       const key = `${thread}:${reply}`
       const list = this.replies.get(key) ?? []
