@@ -138,14 +138,20 @@ test('subscribePattern reads matching topics, and finds a topic created after th
   )
 })
 
-test('maxOffsetsPerTrigger caps every epoch', async (t) => {
-  const topic = unique('rate')
+/** 100 records on a new topic, read with `maxOffsetsPerTrigger: 30` into `out`. */
+async function cappedRead(name: string): Promise<{ graph: StreamGraph; out: CollectSink<KafkaRecord> }> {
+  const topic = unique(name)
   await produce(kafka.brokers(), topic, numbered('v', 100))
   const out = new CollectSink<KafkaRecord>()
   const graph = new StreamGraph()
   graph
     .from(defineSource('kafka', source({ subscribe: [topic], maxOffsetsPerTrigger: 30 })))
     .to(defineSink('out', out))
+  return { graph, out }
+}
+
+test('maxOffsetsPerTrigger caps every epoch', async (t) => {
+  const { graph, out } = await cappedRead('rate')
   const job = await startJob(t, graph, { trigger: { kind: 'processingTime', intervalMs: 100 } })
   const epochs: number[] = []
   job.onEpoch((report) => epochs.push(report.numInputRows))
@@ -160,13 +166,7 @@ test('maxOffsetsPerTrigger caps every epoch', async (t) => {
 })
 
 test('processAllAvailable ends epochs until maxOffsetsPerTrigger holds nothing back', async (t) => {
-  const topic = unique('drain')
-  await produce(kafka.brokers(), topic, numbered('v', 100))
-  const out = new CollectSink<KafkaRecord>()
-  const graph = new StreamGraph()
-  graph
-    .from(defineSource('kafka', source({ subscribe: [topic], maxOffsetsPerTrigger: 30 })))
-    .to(defineSink('out', out))
+  const { graph, out } = await cappedRead('drain')
   const job = await startJob(t, graph, { trigger: { kind: 'manual' } })
   const epochs: number[] = []
   job.onEpoch((report) => epochs.push(report.numInputRows))
