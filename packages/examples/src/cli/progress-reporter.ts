@@ -16,6 +16,8 @@ export interface ProgressReporterOptions {
   readonly redrawMs?: number
   /** Default `Date.now`. */
   readonly now?: () => number
+  /** Not a terminal: end with the summary line even when the work was too short for any other. */
+  readonly alwaysSummarize?: boolean
 }
 
 export interface ProgressReporter {
@@ -93,7 +95,7 @@ export function progressReporter(options: ProgressReporterOptions): ProgressRepo
       const unit = options.unit ?? 'items'
       const summary = `${options.label}: ${count(done)} ${unit} in ${seconds.toFixed(1)} s (${count(seconds > 0 ? done / seconds : 0)} ${unit}/s)`
       if (options.isTTY) options.write(`\r${summary}\x1b[K\n`)
-      else if (wrote) options.write(`${summary}\n`)
+      else if (wrote || options.alwaysSummarize) options.write(`${summary}\n`)
     },
   }
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, messageOf, parseDuration } from '@weir/core'
 import { produceTweets, type ProduceTweetsOptions } from '../producer/produce-tweets.js'
-import { progressReporter } from '../producer/progress.js'
+import { progressReporter } from './progress-reporter.js'
 import { isMain } from './is-main.js'
 
 const USAGE = `weir-produce: replays the bundled tweet corpus into a Kafka topic (the Spark tutorial's producer.py)
@@ -78,10 +78,17 @@ export async function main(argv: readonly string[], io: ProduceIo = defaultIo())
     io.err(`weir-produce: ${messageOf(error)}\n\n${USAGE}\n`)
     return 2
   }
-  const progress = progressReporter({ write: io.err, isTTY: io.isTTY, topic: options.topic })
+  const progress = progressReporter({
+    label: `tweets to '${options.topic}'`,
+    unit: 'tweets',
+    ...(options.count === undefined ? {} : { total: options.count }),
+    write: io.err,
+    isTTY: io.isTTY,
+    alwaysSummarize: true,
+  })
   try {
-    const result = await produceTweets({ ...options, onProgress: (p) => progress.update(p) })
-    progress.done(result)
+    await produceTweets({ ...options, onProgress: (p) => progress.update(p.sent) })
+    progress.finish()
     return 0
   } catch (error) {
     io.err(`\nweir-produce: ${messageOf(error)}\n`)

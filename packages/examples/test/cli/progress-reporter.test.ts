@@ -106,4 +106,17 @@ test('in a log, writes a plain line every intervalMs, and a last one only when i
   short.update(10)
   short.finish()
   t.is(quiet, '', 'a short run in a log stays quiet')
+
+  let summary = ''
+  const producer = progressReporter({
+    label: "tweets to 't'",
+    unit: 'tweets',
+    write: (s) => (summary += s),
+    isTTY: false,
+    alwaysSummarize: true,
+    now: () => 2000,
+  })
+  producer.update(6)
+  producer.finish()
+  t.is(summary, "tweets to 't': 6 tweets in 0.0 s (0 tweets/s)\n", 'unless it must always say how it ended')
 })

@@ -15,7 +15,6 @@ import {
 import { readStream } from '@weir/operators'
 import test from 'ava'
 import { main, type ProduceIo } from '../../src/cli/weir-produce.js'
-import { progressReporter } from '../../src/producer/progress.js'
 import { tweetRecord, type TweetRecordOptions } from '../../src/producer/tweet-records.js'
 import {
   tweets,
@@ -60,32 +59,6 @@ test('a tweet depends on its number and the seed alone', (t) => {
     'late by at most maxDelay',
   )
   t.true(first.every((r, n) => r.creationTime <= START + n * 10))
-})
-
-test('progress: a rewritten line on a terminal, a line every few seconds elsewhere', (t) => {
-  let now = 0
-  let text = ''
-  const log = progressReporter({
-    write: (s) => (text += s),
-    isTTY: false,
-    topic: 'tweets',
-    intervalMs: 5000,
-    now: () => now,
-  })
-  for (const sent of [100, 200, 300]) {
-    log.update({ sent, total: 1000, elapsedMs: now })
-    now += 3000
-  }
-  log.done({ sent: 1000, total: 1000, elapsedMs: 10_000 })
-  t.is(
-    text,
-    "300 / 1,000 tweets to 'tweets' (50/s, 6.0 s)\n1,000 / 1,000 tweets to 'tweets' (100/s, 10.0 s)\n",
-  )
-  let tty = ''
-  const line = progressReporter({ write: (s) => (tty += s), isTTY: true, topic: 't' })
-  line.update({ sent: 5, total: Infinity, elapsedMs: 1000 })
-  line.done({ sent: 6, total: Infinity, elapsedMs: 2000 })
-  t.is(tty, "\r5 tweets to 't' (5/s, 1.0 s)\x1b[K\r6 tweets to 't' (3/s, 2.0 s)\x1b[K\n")
 })
 
 test('--help prints the usage; a bad option is a usage error', async (t) => {
@@ -151,7 +124,7 @@ wire('weir-produce writes the replay into Kafka, and a query reads back exactly 
     out,
   )
   t.is(code, 0, out.text.err)
-  t.regex(out.text.err, /^300 \/ 300 tweets to 'produce-.*' \(/m)
+  t.regex(out.text.err, /^tweets to 'produce-.*': 300 tweets in [\d.]+ s \(/m)
 
   const manager = new StreamingQueryManager()
   const source = () =>
