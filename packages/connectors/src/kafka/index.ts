@@ -22,3 +22,4 @@ export type {
 export { partitionsOfInstance, type TopicPartition } from './partitions.js'
 export type { OffsetsOption } from './offsets.js'
 export { startKafkaMockCluster, kcatAvailable, type KafkaMockCluster } from './mock-cluster.js'
+export * from './repartition/index.js'
