@@ -66,7 +66,12 @@ export function upstreamGraph(options: ScaleOutCountsOptions): StreamGraph {
         fanOut: (_, t) => windows.assign(t).map((w) => ({ key: String(w.start), value: null })),
       }),
     )
-    .to(defineSink('repartition', repartitionSink({ ...connection, topic: repartitionTopicOf(options.queryId) })))
+    .to(
+      defineSink(
+        'repartition',
+        repartitionSink({ ...connection, topic: repartitionTopicOf(options.queryId) }),
+      ),
+    )
   return graph
 }
 
@@ -113,7 +118,9 @@ export function downstreamGraph(
 
 function creationTime(value: Buffer | null): number | null {
   try {
-    const t = Date.parse((JSON.parse(value?.toString() ?? '') as { creation_time?: string }).creation_time ?? '')
+    const t = Date.parse(
+      (JSON.parse(value?.toString() ?? '') as { creation_time?: string }).creation_time ?? '',
+    )
     return Number.isNaN(t) ? null : t
   } catch {
     return null

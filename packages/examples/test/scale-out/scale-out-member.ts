@@ -5,7 +5,12 @@
 //   node scale-out-member.js '{"brokers": [...], "inputTopic": "...", "queryId": "...", "checkpointDir": "..."}'
 import { Job, type Sink } from '@weir/core'
 import { RepartitionTasks } from '@weir/connectors'
-import { downstreamGraph, repartitionTopicOf, upstreamGraph, type WindowCount } from '../../src/scale-out/tweet-counts.js'
+import {
+  downstreamGraph,
+  repartitionTopicOf,
+  upstreamGraph,
+  type WindowCount,
+} from '../../src/scale-out/tweet-counts.js'
 
 const { brokers, inputTopic, queryId, checkpointDir } = JSON.parse(process.argv[2] ?? '{}') as {
   brokers: string[]

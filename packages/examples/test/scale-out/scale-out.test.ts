@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { StreamingQueryManager } from '@weir/core'
-import { fileSource, kcatAvailable, loadTweetTexts, MemorySink, startKafkaMockCluster, type KafkaMockCluster } from '@weir/connectors'
+import {
+  fileSource,
+  kcatAvailable,
+  loadTweetTexts,
+  MemorySink,
+  startKafkaMockCluster,
+  type KafkaMockCluster,
+} from '@weir/connectors'
 import test from 'ava'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { tweetRecord, type TweetRecordOptions } from '../../src/producer/tweet-records.js'
@@ -13,13 +20,23 @@ import { tweets, watermarkedCounts } from '../../src/tutorial/queries.js'
 const texts = await loadTweetTexts()
 const START = Date.UTC(2026, 10, 24, 10, 0, 0)
 // Out of order by up to 20 s, under the 1-minute watermark delay: every one counts, in any placement.
-const options: TweetRecordOptions = { texts, seed: 5, start: START, stepMs: 500, lateFraction: 0.15, maxDelayMs: 20_000 }
+const options: TweetRecordOptions = {
+  texts,
+  seed: 5,
+  start: START,
+  stepMs: 500,
+  lateFraction: 0.15,
+  maxDelayMs: 20_000,
+}
 const COUNT = 800
 const phaseA = Array.from({ length: COUNT }, (_, n) => tweetRecord(n, options))
 // Written once phase A is counted everywhere: their windows have all closed, so every placement drops them.
 const phaseB = Array.from({ length: 8 }, (_, i) => ({
   key: `late-${i}`,
-  value: JSON.stringify({ creation_time: new Date(START + 10_000 + i * 1000).toISOString(), tweet_text: 'late' }),
+  value: JSON.stringify({
+    creation_time: new Date(START + 10_000 + i * 1000).toISOString(),
+    tweet_text: 'late',
+  }),
 }))
 
 const serial = kcatAvailable() ? test.serial : test.serial.skip
@@ -59,7 +76,12 @@ async function singleThread(): Promise<Map<number, number>> {
     key: (r) => String(r.window.start.getTime()),
   })
   const query = await watermarkedCounts(tweets(fileSource(file, { batchSize: 100 })))
-    .writeStream({ sink: out, outputMode: 'update', trigger: { availableNow: true }, manager: new StreamingQueryManager() })
+    .writeStream({
+      sink: out,
+      outputMode: 'update',
+      trigger: { availableNow: true },
+      manager: new StreamingQueryManager(),
+    })
     .start()
   await query.awaitTermination(30_000)
   reference = new Map(out.rows().map((r) => [r.window.start.getTime(), r.count]))
@@ -75,7 +97,9 @@ interface Member {
 
 function spawnMember(config: object): Member {
   const script = fileURLToPath(new URL('./scale-out-member.js', import.meta.url))
-  const child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [script, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const member: Member = { child, rows: [], lines: [], started: false }
   let pending = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -107,12 +131,14 @@ async function stopAll(members: readonly Member[]): Promise<void> {
 /** Counts only grow, so a window's final row is its largest count over every process's output. */
 function finalRows(members: readonly Member[]): Map<number, number> {
   const rows = new Map<number, number>()
-  for (const m of members) for (const r of m.rows) rows.set(r.start, Math.max(rows.get(r.start) ?? 0, r.count))
+  for (const m of members)
+    for (const r of m.rows) rows.set(r.start, Math.max(rows.get(r.start) ?? 0, r.count))
   return rows
 }
 
 const sorted = (rows: Map<number, number>) => [...rows].sort((a, b) => a[0] - b[0])
-const same = (a: Map<number, number>, b: Map<number, number>) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b))
+const same = (a: Map<number, number>, b: Map<number, number>) =>
+  JSON.stringify(sorted(a)) === JSON.stringify(sorted(b))
 
 async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
@@ -124,7 +150,11 @@ async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
 }
 
 /** Runs `processes` members in one group over a fresh input topic; `kill` SIGKILLs member 1 half-way. */
-async function scaleOut(name: string, processes: number, kill = false): Promise<{ rows: Map<number, number>; members: Member[] }> {
+async function scaleOut(
+  name: string,
+  processes: number,
+  kill = false,
+): Promise<{ rows: Map<number, number>; members: Member[] }> {
   const inputTopic = `${name}-tweets-${process.pid}`
   const queryId = `${name}-${process.pid}`
   const config = { brokers: cluster!.brokers, inputTopic, queryId, checkpointDir: join(dir, queryId) }
@@ -149,22 +179,31 @@ async function scaleOut(name: string, processes: number, kill = false): Promise<
   }
 }
 
-serial('the watermarked sliding-window count gives the same rows on 1 thread, 1 process and 2 processes in one group', async (t) => {
-  const expected = await singleThread()
-  t.true(expected.size >= 10, `${expected.size} windows`)
-  const one = await scaleOut('one', 1)
-  t.deepEqual(sorted(one.rows), sorted(expected), one.members.flatMap((m) => m.lines).join('\n'))
-  const two = await scaleOut('two', 2)
-  t.deepEqual(sorted(two.rows), sorted(expected), two.members.flatMap((m) => m.lines).join('\n'))
-  t.true(two.members.every((m) => m.rows.length > 0), 'both processes counted windows')
-})
+serial(
+  'the watermarked sliding-window count gives the same rows on 1 thread, 1 process and 2 processes in one group',
+  async (t) => {
+    const expected = await singleThread()
+    t.true(expected.size >= 10, `${expected.size} windows`)
+    const one = await scaleOut('one', 1)
+    t.deepEqual(sorted(one.rows), sorted(expected), one.members.flatMap((m) => m.lines).join('\n'))
+    const two = await scaleOut('two', 2)
+    t.deepEqual(sorted(two.rows), sorted(expected), two.members.flatMap((m) => m.lines).join('\n'))
+    t.true(
+      two.members.every((m) => m.rows.length > 0),
+      'both processes counted windows',
+    )
+  },
+)
 
-serial('killing one of two processes hands its partitions and key groups to the other, and the rows stay exact', async (t) => {
-  const expected = await singleThread()
-  const run = await scaleOut('kill', 2, true)
-  t.deepEqual(sorted(run.rows), sorted(expected), run.members.flatMap((m) => m.lines).join('\n'))
-  t.true(
-    run.members[0].lines.some((l) => /runs partitions 0, 1, 2, 3 .* from epoch/.test(l)),
-    'the survivor restored all four partitions from the shared checkpoints',
-  )
-})
+serial(
+  'killing one of two processes hands its partitions and key groups to the other, and the rows stay exact',
+  async (t) => {
+    const expected = await singleThread()
+    const run = await scaleOut('kill', 2, true)
+    t.deepEqual(sorted(run.rows), sorted(expected), run.members.flatMap((m) => m.lines).join('\n'))
+    t.true(
+      run.members[0].lines.some((l) => /runs partitions 0, 1, 2, 3 .* from epoch/.test(l)),
+      'the survivor restored all four partitions from the shared checkpoints',
+    )
+  },
+)

@@ -42,7 +42,10 @@ export interface PartitionCheckpointsOptions {
  * Job.start(graph, { stateBackend: partitionCheckpoints({ dir, topic, partitions: 4, owned }, restored) })
  * ```
  */
-export function partitionCheckpoints(options: PartitionCheckpointsOptions, restored: Checkpoint | undefined): StateBackend {
+export function partitionCheckpoints(
+  options: PartitionCheckpointsOptions,
+  restored: Checkpoint | undefined,
+): StateBackend {
   mkdirSync(options.dir, { recursive: true })
   return {
     latest: () => Promise.resolve(restored),
@@ -75,18 +78,31 @@ export function readPartitionCheckpoint(options: PartitionCheckpointsOptions): C
       const instances = node.instances.map((s) => clampWatermark(s, watermark))
       const before = nodes[id]
       nodes[id] = before
-        ? { ...before, parallelism: before.parallelism + instances.length, instances: [...before.instances, ...instances] }
+        ? {
+            ...before,
+            parallelism: before.parallelism + instances.length,
+            instances: [...before.instances, ...instances],
+          }
         : { name: node.name, parallelism: instances.length, instances }
     }
   }
-  return { epoch: Math.max(...files.map((f) => f.epoch)), maxParallelism: files[0].maxParallelism, watermark, nodes }
+  return {
+    epoch: Math.max(...files.map((f) => f.epoch)),
+    maxParallelism: files[0].maxParallelism,
+    watermark,
+    nodes,
+  }
 }
 
 function fileOf(options: PartitionCheckpointsOptions, partition: number): string {
   return join(options.dir, `${options.topic}-${partition}.ckpt`)
 }
 
-function writePartition(options: PartitionCheckpointsOptions, partition: number, checkpoint: Checkpoint): void {
+function writePartition(
+  options: PartitionCheckpointsOptions,
+  partition: number,
+  checkpoint: Checkpoint,
+): void {
   const range = keyGroupRange(partition, options.partitions, checkpoint.maxParallelism)
   const split = `${options.topic}-${partition}`
   const nodes: Record<string, NodeCheckpoint> = {}
@@ -97,12 +113,19 @@ function writePartition(options: PartitionCheckpointsOptions, partition: number,
         ? new Map([...snapshot.keyGroups].filter(([group]) => group >= range.start && group < range.end))
         : undefined
       const union =
-        snapshot.union instanceof Map ? new Map([...snapshot.union].filter(([s]) => s === split)) : snapshot.union
+        snapshot.union instanceof Map
+          ? new Map([...snapshot.union].filter(([s]) => s === split))
+          : snapshot.union
       return { keyGroups, union }
     })
     nodes[id] = { name: node.name, parallelism: node.parallelism, instances }
   }
-  const file: PartitionFile = { epoch: checkpoint.epoch, watermark: checkpoint.watermark, maxParallelism: checkpoint.maxParallelism, nodes }
+  const file: PartitionFile = {
+    epoch: checkpoint.epoch,
+    watermark: checkpoint.watermark,
+    maxParallelism: checkpoint.maxParallelism,
+    nodes,
+  }
   const path = fileOf(options, partition)
   const temporary = `${path}.${process.pid}.tmp`
   writeFileSync(temporary, encodeSnapshot(file))
@@ -110,8 +133,18 @@ function writePartition(options: PartitionCheckpointsOptions, partition: number,
 }
 
 /** An operator's union watermark (keyed aggregate) restored no higher than the merged checkpoint's. */
-function clampWatermark(snapshot: OperatorSnapshot | undefined, watermark: number): OperatorSnapshot | undefined {
+function clampWatermark(
+  snapshot: OperatorSnapshot | undefined,
+  watermark: number,
+): OperatorSnapshot | undefined {
   const union = snapshot?.union as { watermark?: unknown } | undefined
-  if (!snapshot || union === null || typeof union !== 'object' || union instanceof Map || typeof union.watermark !== 'number') return snapshot
+  if (
+    !snapshot ||
+    union === null ||
+    typeof union !== 'object' ||
+    union instanceof Map ||
+    typeof union.watermark !== 'number'
+  )
+    return snapshot
   return { ...snapshot, union: { ...union, watermark: Math.min(union.watermark, watermark) } }
 }

@@ -9,7 +9,14 @@ import { instanceForKeyGroup, keyGroupOf } from '@weir/core'
  * - a control record: writer `w`'s watermark `wm`, written to every partition (Kafka Streams-like).
  */
 export type RepartitionMessage =
-  | { readonly k: 'd'; readonly w: string; readonly s: number; readonly t: number; readonly key: string; readonly v: unknown }
+  | {
+      readonly k: 'd'
+      readonly w: string
+      readonly s: number
+      readonly t: number
+      readonly key: string
+      readonly v: unknown
+    }
   | { readonly k: 'w'; readonly w: string; readonly wm: number }
 
 /** A row the repartition sink writes: data for one partition, or a writer's watermark for every partition. */
@@ -40,7 +47,9 @@ export function partitionOfKey(key: string, maxParallelism: number, partitions: 
 
 /** JSON has no ±Infinity: a watermark travels as a number or as the text `-Infinity`/`Infinity`. */
 export function encodeMessage(message: RepartitionMessage): string {
-  return JSON.stringify(message, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))
+  return JSON.stringify(message, (_, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  )
 }
 
 export function decodeMessage(text: string): RepartitionMessage | undefined {

@@ -29,9 +29,14 @@ const MAX_FAN_OUT = 64
  *   fanOut: (r, t) => windows.assign(t).map((w) => ({ key: String(w.start), value: r.text })) }))
  * ```
  */
-export function repartitionRows<T>(id: string, options: RepartitionRowsOptions<T>): TransformSpec<T, RepartitionRow> {
+export function repartitionRows<T>(
+  id: string,
+  options: RepartitionRowsOptions<T>,
+): TransformSpec<T, RepartitionRow> {
   if (!Number.isSafeInteger(options.delay) || options.delay < 0) {
-    throw new ConfigError(`repartitionRows '${id}': delay ${options.delay} must be whole milliseconds >= 0, e.g. 60000`)
+    throw new ConfigError(
+      `repartitionRows '${id}': delay ${options.delay} must be whole milliseconds >= 0, e.g. 60000`,
+    )
   }
   return defineOperator<T, RepartitionRow>({
     id,
@@ -49,17 +54,30 @@ export function repartitionRows<T>(id: string, options: RepartitionRowsOptions<T
             const offset = options.offset(record.value)
             const parts = options.fanOut(record.value, record.timestamp)
             if (parts.length > MAX_FAN_OUT) {
-              throw new ConfigError(`repartitionRows '${id}': a row fans out to ${parts.length} keys; at most ${MAX_FAN_OUT}`)
+              throw new ConfigError(
+                `repartitionRows '${id}': a row fans out to ${parts.length} keys; at most ${MAX_FAN_OUT}`,
+              )
             }
             parts.forEach((part, i) => {
-              const row: RepartitionRow = { kind: 'data', writer, seq: offset * MAX_FAN_OUT + i, t: record.timestamp!, key: part.key, value: part.value }
+              const row: RepartitionRow = {
+                kind: 'data',
+                writer,
+                seq: offset * MAX_FAN_OUT + i,
+                t: record.timestamp!,
+                key: part.key,
+                value: part.value,
+              }
               rows.push({ value: row, timestamp: record.timestamp, key: undefined, window: undefined })
             })
             if (record.timestamp > (maxSeen.get(writer) ?? -Infinity)) maxSeen.set(writer, record.timestamp)
             touched.add(writer)
           }
           for (const writer of touched) {
-            const row: RepartitionRow = { kind: 'watermark', writer, watermark: maxSeen.get(writer)! - options.delay }
+            const row: RepartitionRow = {
+              kind: 'watermark',
+              writer,
+              watermark: maxSeen.get(writer)! - options.delay,
+            }
             rows.push({ value: row, timestamp: null, key: undefined, window: undefined })
           }
           context.counters.add('repartitionRows', rows.length)

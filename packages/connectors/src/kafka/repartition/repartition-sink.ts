@@ -1,4 +1,11 @@
-import { DEFAULT_MAX_PARALLELISM, messageOf, WeirError, type Sink, type SinkWriter, type SinkWriterContext } from '@weir/core'
+import {
+  DEFAULT_MAX_PARALLELISM,
+  messageOf,
+  WeirError,
+  type Sink,
+  type SinkWriter,
+  type SinkWriterContext,
+} from '@weir/core'
 import type { Message } from 'kafkajs'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
 import type { KafkaProducer } from '../client.js'
@@ -22,7 +29,9 @@ export interface RepartitionSinkOptions extends KafkaConnectionOptions {
  * rows.to(defineSink('repartition', repartitionSink({ brokers, topic: 'q1-aggregate-repartition' })))
  * ```
  */
-export function repartitionSink(options: RepartitionSinkOptions): Sink<RepartitionRow> & { readonly description: string } {
+export function repartitionSink(
+  options: RepartitionSinkOptions,
+): Sink<RepartitionRow> & { readonly description: string } {
   const connection = openConnection('repartitionSink', options)
   return {
     name: 'kafka-repartition',
@@ -40,10 +49,18 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
     private readonly label: string,
   ) {}
 
-  static async create(connection: KafkaConnection, options: RepartitionSinkOptions, context: SinkWriterContext): Promise<RepartitionWriter> {
+  static async create(
+    connection: KafkaConnection,
+    options: RepartitionSinkOptions,
+    context: SinkWriterContext,
+  ): Promise<RepartitionWriter> {
     const label = `repartition sink '${context.sinkId}' #${context.instance} (topic '${options.topic}')`
     const admin = connection.client.admin()
-    const producer = connection.client.producer({ allowAutoTopicCreation: true, idempotent: false, maxInFlightRequests: 1 })
+    const producer = connection.client.producer({
+      allowAutoTopicCreation: true,
+      idempotent: false,
+      maxInFlightRequests: 1,
+    })
     try {
       await admin.connect()
       // Naming the topic creates it where brokers auto-create topics (the mock cannot createTopics).
@@ -51,9 +68,18 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
       const partitions = topics[0]?.partitions.length ?? 0
       if (partitions === 0) throw new Error(`topic '${options.topic}' has no partitions`)
       await producer.connect()
-      return new RepartitionWriter(producer, options.topic, partitions, options.maxParallelism ?? DEFAULT_MAX_PARALLELISM, label)
+      return new RepartitionWriter(
+        producer,
+        options.topic,
+        partitions,
+        options.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
+        label,
+      )
     } catch (cause) {
-      throw new WeirError('sink-failed', `${label}: could not start: ${messageOf(cause)}`, { cause, retriable: true })
+      throw new WeirError('sink-failed', `${label}: could not start: ${messageOf(cause)}`, {
+        cause,
+        retriable: true,
+      })
     } finally {
       await admin.disconnect().catch(() => undefined)
     }
@@ -63,11 +89,24 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
     const messages: Message[] = []
     // Only a writer's last watermark of the call matters, and it must follow that writer's data.
     const last = new Map<string, number>()
-    for (const row of rows) if (row.kind === 'watermark') last.set(row.writer, Math.max(last.get(row.writer) ?? -Infinity, row.watermark))
+    for (const row of rows)
+      if (row.kind === 'watermark')
+        last.set(row.writer, Math.max(last.get(row.writer) ?? -Infinity, row.watermark))
     for (const row of rows) {
       if (row.kind === 'data') {
-        const message = encodeMessage({ k: 'd', w: row.writer, s: row.seq, t: row.t, key: row.key, v: row.value })
-        messages.push({ partition: partitionOfKey(row.key, this.maxParallelism, this.partitions), key: row.key, value: message })
+        const message = encodeMessage({
+          k: 'd',
+          w: row.writer,
+          s: row.seq,
+          t: row.t,
+          key: row.key,
+          v: row.value,
+        })
+        messages.push({
+          partition: partitionOfKey(row.key, this.maxParallelism, this.partitions),
+          key: row.key,
+          value: message,
+        })
       }
     }
     for (const [writer, wm] of last) {
@@ -78,7 +117,11 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
     try {
       await this.producer.send({ topic: this.topic, messages, acks: -1 })
     } catch (cause) {
-      throw new WeirError('sink-failed', `${this.label}: could not write ${messages.length} record(s): ${messageOf(cause)}`, { cause, retriable: true })
+      throw new WeirError(
+        'sink-failed',
+        `${this.label}: could not write ${messages.length} record(s): ${messageOf(cause)}`,
+        { cause, retriable: true },
+      )
     }
   }
 

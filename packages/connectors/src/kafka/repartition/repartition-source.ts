@@ -102,7 +102,10 @@ class RepartitionReader implements SourceReader<RepartitionData> {
     return 'idle'
   }
 
-  private batchOf(state: PartitionState, messages: readonly { offset: number; value: Buffer | null }[]): SourceBatch<RepartitionData> {
+  private batchOf(
+    state: PartitionState,
+    messages: readonly { offset: number; value: Buffer | null }[],
+  ): SourceBatch<RepartitionData> {
     const values: RepartitionData[] = []
     for (const { offset, value } of messages) {
       if (offset < state.offset) continue
@@ -119,7 +122,8 @@ class RepartitionReader implements SourceReader<RepartitionData> {
       }
     }
     let watermark = Infinity
-    for (const w of this.options.writers) watermark = Math.min(watermark, state.writers.get(w)?.wm ?? -Infinity)
+    for (const w of this.options.writers)
+      watermark = Math.min(watermark, state.writers.get(w)?.wm ?? -Infinity)
     const position: RepartitionPosition = {
       offset: state.offset,
       writers: Object.fromEntries([...state.writers].map(([w, s]) => [w, { ...s }])),

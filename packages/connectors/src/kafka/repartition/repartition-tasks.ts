@@ -1,8 +1,17 @@
 import { Job, messageOf, type JobOptions, type Source, type StreamGraph } from '@weir/core'
 import type { GroupJoinPayload, KafkaConsumer } from '../client.js'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
-import { partitionCheckpoints, readPartitionCheckpoint, type PartitionCheckpointsOptions } from './partition-checkpoints.js'
-import { repartitionSource, type RepartitionData, type RepartitionFeed, type RepartitionPosition } from './repartition-source.js'
+import {
+  partitionCheckpoints,
+  readPartitionCheckpoint,
+  type PartitionCheckpointsOptions,
+} from './partition-checkpoints.js'
+import {
+  repartitionSource,
+  type RepartitionData,
+  type RepartitionFeed,
+  type RepartitionPosition,
+} from './repartition-source.js'
 
 export interface RepartitionTasksOptions extends KafkaConnectionOptions {
   /** The repartition topic, e.g. `${queryId}-${operatorId}-repartition`. */
@@ -36,7 +45,10 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
 export class RepartitionTasks implements RepartitionFeed {
   private readonly connection: KafkaConnection
   private consumer: KafkaConsumer | undefined
-  private readonly queues = new Map<number, { next: number; messages: { offset: number; value: Buffer | null }[] }>()
+  private readonly queues = new Map<
+    number,
+    { next: number; messages: { offset: number; value: Buffer | null }[] }
+  >()
   private owned = new Set<number>()
   private partitions = 0
   private job: Job | undefined
@@ -149,7 +161,8 @@ export class RepartitionTasks implements RepartitionFeed {
     const same = now.size === this.owned.size && [...now].every((p) => this.owned.has(p))
     if (same && this.job) {
       // A rejoin with the same partitions: kafkajs forgot its seeks, so seek to where the queues are.
-      for (const [p, queue] of this.queues) consumer.seek({ topic: this.options.topic, partition: p, offset: String(queue.next) })
+      for (const [p, queue] of this.queues)
+        consumer.seek({ topic: this.options.topic, partition: p, offset: String(queue.next) })
       return
     }
     this.owned = now
@@ -158,9 +171,11 @@ export class RepartitionTasks implements RepartitionFeed {
     const restored = readPartitionCheckpoint(this.checkpointOptions(() => mine))
     const positions = new Map<string, unknown>()
     for (const node of Object.values(restored?.nodes ?? {}))
-      for (const s of node.instances) if (s?.union instanceof Map) for (const [k, v] of s.union) positions.set(k as string, v)
+      for (const s of node.instances)
+        if (s?.union instanceof Map) for (const [k, v] of s.union) positions.set(k as string, v)
     for (const p of now) {
-      const start = (positions.get(`${this.options.topic}-${p}`) as RepartitionPosition | undefined)?.offset ?? 0
+      const start =
+        (positions.get(`${this.options.topic}-${p}`) as RepartitionPosition | undefined)?.offset ?? 0
       this.queues.set(p, { next: start, messages: [] })
       consumer.seek({ topic: this.options.topic, partition: p, offset: String(start) })
     }
@@ -170,9 +185,17 @@ export class RepartitionTasks implements RepartitionFeed {
       await previous?.stop().catch(() => undefined)
       if (this.stopped || this.owned !== now) return
       const owned = () => (this.owned === now ? mine : new Set<number>())
-      const source = repartitionSource({ topic: this.options.topic, partitions: [...now].sort((a, b) => a - b), writers: this.options.writers, feed: this })
+      const source = repartitionSource({
+        topic: this.options.topic,
+        partitions: [...now].sort((a, b) => a - b),
+        writers: this.options.writers,
+        feed: this,
+      })
       this.generations++
-      this.log('info', `runs partitions ${[...now].join(', ') || '(none)'} of '${this.options.topic}'${restored ? ` from epoch ${restored.epoch}` : ''}`)
+      this.log(
+        'info',
+        `runs partitions ${[...now].join(', ') || '(none)'} of '${this.options.topic}'${restored ? ` from epoch ${restored.epoch}` : ''}`,
+      )
       const job = await Job.start(this.options.graph(source), {
         ...this.options.job,
         stateBackend: partitionCheckpoints(this.checkpointOptions(owned), restored),
