@@ -34,7 +34,9 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
  * consumer group gives it, as Kafka Streams runs tasks: on every assignment the running job stops and
  * a new one starts for the new set, restoring those partitions' key groups and positions from the
  * shared checkpoint directory. The consumer outlives the jobs; it seeks each partition to the restored
- * position (or the beginning), and keeps what it fetched for the job to take.
+ * position, or to offset 0 when the partition has no file yet (it never commits offsets to the group:
+ * a checkpoint file is the only position there is). What it fetches goes to the current assignment's
+ * feed only, so a stopping job cannot take records meant for its successor.
  *
  * @example
  * ```ts
@@ -42,18 +44,16 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
  * await tasks.stop()
  * ```
  */
-export class RepartitionTasks implements RepartitionFeed {
+export class RepartitionTasks {
   private readonly connection: KafkaConnection
   private consumer: KafkaConsumer | undefined
-  private readonly queues = new Map<
-    number,
-    { next: number; messages: { offset: number; value: Buffer | null }[] }
-  >()
-  private owned = new Set<number>()
+  /** The feed of the current assignment: what the consumer fetched for it, not yet taken. */
+  private feed = new AssignmentFeed(new Map())
+  private owned: ReadonlySet<number> = new Set()
   private partitions = 0
   private job: Job | undefined
+  /** Job swaps, one after the other: each stops whatever job runs when its turn comes. */
   private switching: Promise<void> = Promise.resolve()
-  private wake: (() => void) | undefined
   private stopped = false
   /** How many jobs were started (one per assignment), for tests and logs. */
   generations = 0
@@ -74,35 +74,21 @@ export class RepartitionTasks implements RepartitionFeed {
     return [...this.owned].sort((a, b) => a - b)
   }
 
-  /** Rejects if a job of the sub-topology failed. */
+  /** Set once a job of the sub-topology failed. */
   get error(): Error | undefined {
     return this.failure
   }
 
-  take(partition: number): readonly { offset: number; value: Buffer | null }[] {
-    const queue = this.queues.get(partition)
-    if (!queue || queue.messages.length === 0) return []
-    return queue.messages.splice(0)
-  }
-
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined
-        resolve()
-      }, ms)
-      this.wake = () => {
-        clearTimeout(timer)
-        this.wake = undefined
-        resolve()
-      }
-    })
+  /** The running job's counters (`nodeId#instance`), or none between two jobs. */
+  counters(): Record<string, Record<string, number>> | undefined {
+    return this.job?.counters()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.feed.retire()
+    this.switching = this.switching.then(() => this.job?.stop().catch(() => undefined))
     await this.switching
-    await this.job?.stop().catch(() => undefined)
     await this.consumer?.disconnect().catch(() => undefined)
   }
 
@@ -136,16 +122,10 @@ export class RepartitionTasks implements RepartitionFeed {
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: ({ batch }) => {
-        const queue = this.queues.get(batch.partition)
-        if (queue) {
-          for (const message of batch.messages) {
-            const offset = Number(message.offset)
-            if (offset < queue.next) continue
-            queue.next = offset + 1
-            queue.messages.push({ offset, value: message.value })
-          }
-          this.wake?.()
-        }
+        this.feed.push(
+          batch.partition,
+          batch.messages.map((m) => ({ offset: Number(m.offset), value: m.value })),
+        )
         return Promise.resolve()
       },
     })
@@ -157,44 +137,48 @@ export class RepartitionTasks implements RepartitionFeed {
 
   /** A new assignment: seek now (kafkajs needs it inside the join), then swap the job. */
   private onJoin(consumer: KafkaConsumer, assignment: GroupJoinPayload['memberAssignment']): void {
-    const now = new Set(assignment[this.options.topic] ?? [])
+    const now: ReadonlySet<number> = new Set(assignment[this.options.topic] ?? [])
     const same = now.size === this.owned.size && [...now].every((p) => this.owned.has(p))
-    if (same && this.job) {
-      // A rejoin with the same partitions: kafkajs forgot its seeks, so seek to where the queues are.
-      for (const [p, queue] of this.queues)
-        consumer.seek({ topic: this.options.topic, partition: p, offset: String(queue.next) })
+    if (same && this.generations > 0) {
+      // A rejoin with the same partitions: the job goes on; kafkajs forgot its seeks, so seek to where the feed is.
+      for (const [p, next] of this.feed.nextOffsets())
+        consumer.seek({ topic: this.options.topic, partition: p, offset: String(next) })
       return
     }
     this.owned = now
-    this.queues.clear()
-    const mine = new Set(now)
-    const restored = readPartitionCheckpoint(this.checkpointOptions(() => mine))
+    // The running job writes no file from here on (`owned` below), so the files read now are the latest.
+    const restored = readPartitionCheckpoint(this.checkpointOptions(() => now))
     const positions = new Map<string, unknown>()
     for (const node of Object.values(restored?.nodes ?? {}))
       for (const s of node.instances)
         if (s?.union instanceof Map) for (const [k, v] of s.union) positions.set(k as string, v)
+    const starts = new Map<number, number>()
     for (const p of now) {
+      // No file yet: the partition has never been checkpointed, so all of it is to be read.
       const start =
         (positions.get(`${this.options.topic}-${p}`) as RepartitionPosition | undefined)?.offset ?? 0
-      this.queues.set(p, { next: start, messages: [] })
+      starts.set(p, start)
       consumer.seek({ topic: this.options.topic, partition: p, offset: String(start) })
     }
-    const previous = this.job
-    this.job = undefined
+    this.feed.retire()
+    const feed = new AssignmentFeed(starts)
+    this.feed = feed
+    this.generations++
     this.switching = this.switching.then(async () => {
-      await previous?.stop().catch(() => undefined)
-      if (this.stopped || this.owned !== now) return
-      const owned = () => (this.owned === now ? mine : new Set<number>())
+      await this.job?.stop().catch(() => undefined)
+      this.job = undefined
+      if (this.stopped || this.feed !== feed) return
+      const owned = () => (this.owned === now ? now : new Set<number>())
+      const partitions = [...now].sort((a, b) => a - b)
       const source = repartitionSource({
         topic: this.options.topic,
-        partitions: [...now].sort((a, b) => a - b),
+        partitions,
         writers: this.options.writers,
-        feed: this,
+        feed,
       })
-      this.generations++
       this.log(
         'info',
-        `runs partitions ${[...now].join(', ') || '(none)'} of '${this.options.topic}'${restored ? ` from epoch ${restored.epoch}` : ''}`,
+        `runs partitions ${partitions.join(', ') || '(none)'} of '${this.options.topic}'${restored ? ` from epoch ${restored.epoch}` : ''}`,
       )
       const job = await Job.start(this.options.graph(source), {
         ...this.options.job,
@@ -213,5 +197,64 @@ export class RepartitionTasks implements RepartitionFeed {
     } catch {
       // A logger that throws must not stop the tasks.
     }
+  }
+}
+
+type Fetched = { readonly offset: number; readonly value: Buffer | null }
+
+/**
+ * What the consumer fetched for one assignment, per partition in offset order from the position the
+ * assignment started at (an overlapping fetch is cut). Retired when the assignment ends: from then on
+ * it takes nothing and wakes its reader, so the old job's last poll comes back empty.
+ */
+class AssignmentFeed implements RepartitionFeed {
+  private readonly queues = new Map<number, { next: number; messages: Fetched[] }>()
+  private wake: (() => void) | undefined
+  private retired = false
+
+  constructor(starts: ReadonlyMap<number, number>) {
+    for (const [p, next] of starts) this.queues.set(p, { next, messages: [] })
+  }
+
+  push(partition: number, messages: readonly Fetched[]): void {
+    const queue = this.queues.get(partition)
+    if (!queue || this.retired) return
+    for (const message of messages) {
+      if (message.offset < queue.next) continue
+      queue.next = message.offset + 1
+      queue.messages.push(message)
+    }
+    this.wake?.()
+  }
+
+  /** Where the consumer should fetch each partition from next. */
+  nextOffsets(): ReadonlyMap<number, number> {
+    return new Map([...this.queues].map(([p, q]) => [p, q.next]))
+  }
+
+  take(partition: number): readonly Fetched[] {
+    const queue = this.queues.get(partition)
+    if (!queue || this.retired || queue.messages.length === 0) return []
+    return queue.messages.splice(0)
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.retired) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined
+        resolve()
+      }, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+    })
+  }
+
+  retire(): void {
+    this.retired = true
+    this.wake?.()
   }
 }
