@@ -1,6 +1,6 @@
 // One process of the scale-out query (see docs/scale-out.md): runs the upstream sub-topology (input
 // topic → repartition topic) and the downstream one (repartition topic → keyed count) for whatever
-// partitions the two consumer groups give it, and prints each window count it writes as a JSON line.
+// partitions the two consumer groups give it, and prints each committed epoch's window counts as JSON lines.
 // SIGTERM stops it; the test SIGKILLs it to see its partitions and key groups move.
 //   node scale-out-member.js '{"brokers": [...], "inputTopic": "...", "queryId": "...", "checkpointDir": "..."}'
 import { Job, type Sink } from '@weir/core'
@@ -23,15 +23,20 @@ const log = ({ level, message }: { level: string; message: string }) => {
   if (level !== 'debug') print({ type: 'log', level, message })
 }
 const options = { brokers, log, queryId, inputTopic, windowMs: 300_000, slideMs: 60_000, watermarkMs: 60_000 }
+// Rows are printed when their epoch commits, so the test sees committed output only, in commit order.
 const sink: Sink<WindowCount> = {
   name: 'print',
-  createWriter: () => ({
-    write: (rows, epoch) => {
-      for (const row of rows) print({ type: 'row', epoch, ...row })
-    },
-    commit: () => undefined,
-    close: () => undefined,
-  }),
+  createWriter: () => {
+    const pending = new Map<number, WindowCount[]>()
+    return {
+      write: (rows, epoch) => void pending.set(epoch, [...(pending.get(epoch) ?? []), ...rows]),
+      commit: (epoch) => {
+        for (const row of pending.get(epoch) ?? []) print({ type: 'row', epoch, ...row })
+        pending.delete(epoch)
+      },
+      close: () => undefined,
+    }
+  },
 }
 const trigger = { kind: 'processingTime', intervalMs: 300 } as const
 const tasks = await RepartitionTasks.start({

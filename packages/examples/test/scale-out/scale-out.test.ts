@@ -1,21 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { StreamingQueryManager } from '@weir/core'
-import {
-  fileSource,
-  kcatAvailable,
-  loadTweetTexts,
-  MemorySink,
-  startKafkaMockCluster,
-  type KafkaMockCluster,
-} from '@weir/connectors'
+import { promisify } from 'node:util'
+import { kcatAvailable, loadTweetTexts, startKafkaMockCluster, type KafkaMockCluster } from '@weir/connectors'
 import test from 'ava'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { tweetRecord, type TweetRecordOptions } from '../../src/producer/tweet-records.js'
-import { tweets, watermarkedCounts } from '../../src/tutorial/queries.js'
 
 const texts = await loadTweetTexts()
 const START = Date.UTC(2026, 10, 24, 10, 0, 0)
@@ -41,12 +33,12 @@ const phaseB = Array.from({ length: 8 }, (_, i) => ({
 
 const serial = kcatAvailable() ? test.serial : test.serial.skip
 let cluster: KafkaMockCluster | undefined
-let reference: Map<number, number> | undefined
 let dir = ''
 if (kcatAvailable()) {
   test.before(async () => {
     cluster = await startKafkaMockCluster()
     dir = await mkdtemp(join(tmpdir(), 'weir-scale-out-'))
+    await writeFile(join(dir, 'tweets.jsonl'), [...phaseA, ...phaseB].map((r) => r.value).join('\n') + '\n')
   })
   test.after.always(async () => {
     await cluster?.stop()
@@ -66,49 +58,57 @@ async function produce(topic: string, messages: readonly { key: string; value: s
   }
 }
 
-/** The single-thread run of the tutorial's query 3 (DataFrame API) over the same tweets, in order. */
-async function singleThread(): Promise<Map<number, number>> {
-  if (reference) return reference
+/** Window start → count, the last row of each window winning (update mode). */
+type Rows = Map<number, number>
+
+let references: Promise<[Rows, Rows]> | undefined
+
+/** Query 3 (DataFrame API) over a file of the same tweets, on 1 thread and on 2 worker threads. */
+function threads(): Promise<[Rows, Rows]> {
+  const entry = fileURLToPath(new URL('./reference-entry.js', import.meta.url))
   const file = join(dir, 'tweets.jsonl')
-  await writeFile(file, [...phaseA, ...phaseB].map((r) => r.value).join('\n') + '\n')
-  const out = new MemorySink<{ window: { start: Date }; count: number }>({
-    outputMode: 'update',
-    key: (r) => String(r.window.start.getTime()),
-  })
-  const query = await watermarkedCounts(tweets(fileSource(file, { batchSize: 100 })))
-    .writeStream({
-      sink: out,
-      outputMode: 'update',
-      trigger: { availableNow: true },
-      manager: new StreamingQueryManager(),
+  const run = async (workers: number): Promise<Rows> => {
+    const { stdout } = await promisify(execFile)(process.execPath, [entry, file, String(workers)], {
+      timeout: 40_000,
     })
-    .start()
-  await query.awaitTermination(30_000)
-  reference = new Map(out.rows().map((r) => [r.window.start.getTime(), r.count]))
-  return reference
+    const rows: Rows = new Map()
+    for (const line of stdout.split('\n').filter(Boolean)) {
+      const [start, count] = JSON.parse(line) as [number, number]
+      rows.set(start, count)
+    }
+    return rows
+  }
+  references ??= Promise.all([run(1), run(2)])
+  return references
 }
 
 interface Member {
   readonly child: ChildProcess
-  readonly rows: { start: number; count: number }[]
   readonly lines: string[]
+  /** Committed rows this member printed. */
+  rows: number
   started: boolean
 }
 
-function spawnMember(config: object): Member {
+/** Every committed row of every member, in the order the test received them. */
+type Arrivals = { start: number; count: number }[]
+
+function spawnMember(config: object, arrivals: Arrivals): Member {
   const script = fileURLToPath(new URL('./scale-out-member.js', import.meta.url))
   const child = spawn(process.execPath, [script, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
-  const member: Member = { child, rows: [], lines: [], started: false }
+  const member: Member = { child, lines: [], rows: 0, started: false }
   let pending = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (pending + chunk).split('\n')
     pending = lines.pop()!
     for (const line of lines) {
       const event = JSON.parse(line) as { type: string; start: number; count: number; message: string }
-      if (event.type === 'row') member.rows.push({ start: event.start, count: event.count })
-      else if (event.type === 'started') member.started = true
+      if (event.type === 'row') {
+        arrivals.push({ start: event.start, count: event.count })
+        member.rows++
+      } else if (event.type === 'started') member.started = true
       else member.lines.push(`${event.type}: ${event.message}`)
     }
   })
@@ -128,17 +128,19 @@ async function stopAll(members: readonly Member[]): Promise<void> {
   )
 }
 
-/** Counts only grow, so a window's final row is its largest count over every process's output. */
-function finalRows(members: readonly Member[]): Map<number, number> {
-  const rows = new Map<number, number>()
-  for (const m of members)
-    for (const r of m.rows) rows.set(r.start, Math.max(rows.get(r.start) ?? 0, r.count))
+/**
+ * Update mode as an upsert sink sees it: the last committed row of each window wins. A window moves
+ * between processes only when its owner stops (SIGKILL, or a job stopped by a new assignment before
+ * the new owner restores), so arrival order is commit order for each window.
+ */
+function finalRows(arrivals: Arrivals): Rows {
+  const rows: Rows = new Map()
+  for (const r of arrivals) rows.set(r.start, r.count)
   return rows
 }
 
-const sorted = (rows: Map<number, number>) => [...rows].sort((a, b) => a[0] - b[0])
-const same = (a: Map<number, number>, b: Map<number, number>) =>
-  JSON.stringify(sorted(a)) === JSON.stringify(sorted(b))
+const sorted = (rows: Rows) => [...rows].sort((a, b) => a[0] - b[0])
+const same = (a: Rows, b: Rows) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b))
 
 async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
@@ -149,47 +151,83 @@ async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   return true
 }
 
-/** Runs `processes` members in one group over a fresh input topic; `kill` SIGKILLs member 1 half-way. */
+/** How many partitions a member's last assignment in a group gave it (`runs partitions 1, 3 of …`, `joined group … with partitions t-1, t-3`). */
+function owned(member: Member, pattern: RegExp): number {
+  const list = member.lines
+    .map((l) => pattern.exec(l)?.[1])
+    .filter((m) => m !== undefined)
+    .at(-1)
+  return list === undefined ? 0 : list.split(', ').length
+}
+
+/** Both members own 2 of the 4 partitions in both groups. */
+function split(members: readonly Member[]): boolean {
+  return members.every(
+    (m) =>
+      owned(m, /runs partitions ([^ ]+(?:, [^ ]+)*) of/) === 2 &&
+      owned(m, /joined group .* with partitions (.*)$/) === 2,
+  )
+}
+
+/**
+ * Runs `processes` members in one group over a fresh input topic; `kill` SIGKILLs member 1 half-way.
+ * librdkafka's mock cluster now and then answers a joining member's SyncGroup with a protocol error
+ * ("request being malformed") and that member's consumer falls out of the group; the member is then
+ * started once more (a real broker answers the same requests).
+ */
 async function scaleOut(
   name: string,
   processes: number,
   kill = false,
-): Promise<{ rows: Map<number, number>; members: Member[] }> {
+): Promise<{ rows: Rows; members: Member[] }> {
   const inputTopic = `${name}-tweets-${process.pid}`
   const queryId = `${name}-${process.pid}`
   const config = { brokers: cluster!.brokers, inputTopic, queryId, checkpointDir: join(dir, queryId) }
-  const members = Array.from({ length: processes }, () => spawnMember(config))
+  const arrivals: Arrivals = []
+  const members = Array.from({ length: processes }, () => spawnMember(config, arrivals))
   try {
     await waitFor(() => members.every((m) => m.started), 20_000)
-    const expected = await singleThread()
+    if (processes === 2 && !(await waitFor(() => split(members), 20_000))) {
+      const quirk = members.findIndex((m) => m.lines.some((l) => /SyncGroup.*malformed/.test(l)))
+      if (quirk < 0)
+        throw new Error(
+          `the groups did not split 2 + 2:\n${members.map((m) => m.lines.join('\n')).join('\n--\n')}`,
+        )
+      await stopAll([members[quirk]])
+      members[quirk] = spawnMember(config, arrivals)
+      if (!(await waitFor(() => split(members), 30_000)))
+        throw new Error('the groups did not split 2 + 2 after a second join')
+    }
+    const expected = (await threads())[0]
     if (kill) {
       await produce(inputTopic, phaseA.slice(0, COUNT / 2))
-      await waitFor(() => members[1].rows.length > 0 && members[0].rows.length > 0, 30_000)
+      await waitFor(() => members.every((m) => m.rows > 0), 30_000)
       members[1].child.kill('SIGKILL')
       await produce(inputTopic, phaseA.slice(COUNT / 2))
     } else {
       await produce(inputTopic, phaseA)
     }
-    await waitFor(() => same(finalRows(members), expected), 45_000)
+    await waitFor(() => same(finalRows(arrivals), expected), 45_000)
     await produce(inputTopic, phaseB)
     await new Promise((r) => setTimeout(r, 2_000))
-    return { rows: finalRows(members), members }
+    return { rows: finalRows(arrivals), members }
   } finally {
     await stopAll(members)
   }
 }
 
 serial(
-  'the watermarked sliding-window count gives the same rows on 1 thread, 1 process and 2 processes in one group',
+  'the watermarked sliding-window count gives the same rows on 1 thread, 2 worker threads, 1 process and 2 processes in one group',
   async (t) => {
-    const expected = await singleThread()
+    const [expected, twoThreads] = await threads()
     t.true(expected.size >= 10, `${expected.size} windows`)
+    t.deepEqual(sorted(twoThreads), sorted(expected), '2 worker threads')
     const one = await scaleOut('one', 1)
     t.deepEqual(sorted(one.rows), sorted(expected), one.members.flatMap((m) => m.lines).join('\n'))
     const two = await scaleOut('two', 2)
     t.deepEqual(sorted(two.rows), sorted(expected), two.members.flatMap((m) => m.lines).join('\n'))
     t.true(
-      two.members.every((m) => m.rows.length > 0),
+      two.members.every((m) => m.rows > 0),
       'both processes counted windows',
     )
   },
@@ -198,7 +236,7 @@ serial(
 serial(
   'killing one of two processes hands its partitions and key groups to the other, and the rows stay exact',
   async (t) => {
-    const expected = await singleThread()
+    const [expected] = await threads()
     const run = await scaleOut('kill', 2, true)
     t.deepEqual(sorted(run.rows), sorted(expected), run.members.flatMap((m) => m.lines).join('\n'))
     t.true(
