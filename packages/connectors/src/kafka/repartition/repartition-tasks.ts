@@ -1,5 +1,5 @@
-import { Job, messageOf, type JobOptions, type Source, type StreamGraph } from '@weir/core'
-import type { GroupJoinPayload, KafkaConsumer } from '../client.js'
+import { Job, messageOf, WeirError, type JobOptions, type Source, type StreamGraph } from '@weir/core'
+import type { CrashPayload, GroupJoinPayload, KafkaConsumer } from '../client.js'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
 import {
   partitionCheckpoints,
@@ -115,6 +115,11 @@ export class RepartitionTasks {
         this.failure ??= cause instanceof Error ? cause : new Error(messageOf(cause))
       }
     })
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload as CrashPayload
+      // kafkajs gives up on an error it deems not retriable: without a consumer the tasks are stuck, so say so.
+      if (!restart && !this.stopped) this.failure ??= this.crashed(error)
+    })
     await consumer.connect()
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true })
     await consumer.run({
@@ -189,6 +194,14 @@ export class RepartitionTasks {
         if (this.job === job) this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
       })
     })
+  }
+
+  private crashed(cause: Error): WeirError {
+    return new WeirError(
+      'source-failed',
+      `repartition tasks '${this.options.groupId}': the consumer of '${this.options.topic}' crashed and kafkajs will not restart it: ${messageOf(cause)}`,
+      { cause, retriable: true },
+    )
   }
 
   private log(level: 'info' | 'warn', message: string): void {
