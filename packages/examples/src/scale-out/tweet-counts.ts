@@ -25,6 +25,11 @@ export interface ScaleOutCountsOptions extends KafkaConnectionOptions {
   readonly windowMs: number
   readonly slideMs: number
   readonly watermarkMs: number
+  /**
+   * Read the input topic in one consumer group over every process (default), or every input partition
+   * in this process without a group (one process alone, e.g. a benchmark that must not wait for a join).
+   */
+  readonly inputGroup?: boolean
 }
 
 interface TimedTweet {
@@ -49,8 +54,7 @@ export function upstreamGraph(options: ScaleOutCountsOptions): StreamGraph {
         kafkaSource({
           ...connection,
           subscribe: [options.inputTopic],
-          groupMode: true,
-          groupId: `${options.queryId}-input`,
+          ...(options.inputGroup === false ? {} : { groupMode: true, groupId: `${options.queryId}-input` }),
           startingOffsets: 'earliest',
           sessionTimeout: 6000,
           heartbeatInterval: 1000,
