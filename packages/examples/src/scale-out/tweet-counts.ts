@@ -5,6 +5,7 @@ import {
   repartitionSink,
   type KafkaConnectionOptions,
   type KafkaRecord,
+  type KafkaSourceOptions,
   type RepartitionData,
 } from '@weir/connectors'
 import { count, filter, keyedAggregate, windowAssign, type AggregateRow } from '@weir/operators'
@@ -30,6 +31,8 @@ export interface ScaleOutCountsOptions extends KafkaConnectionOptions {
    * in this process without a group (one process alone, e.g. a benchmark that must not wait for a join).
    */
   readonly inputGroup?: boolean
+  /** kafkajs's, for the input group (default round robin); on the mock cluster use `mockSafeAssigner()`. */
+  readonly partitionAssigners?: KafkaSourceOptions['partitionAssigners']
 }
 
 interface TimedTweet {
@@ -54,7 +57,13 @@ export function upstreamGraph(options: ScaleOutCountsOptions): StreamGraph {
         kafkaSource({
           ...connection,
           subscribe: [options.inputTopic],
-          ...(options.inputGroup === false ? {} : { groupMode: true, groupId: `${options.queryId}-input` }),
+          ...(options.inputGroup === false
+            ? {}
+            : {
+                groupMode: true,
+                groupId: `${options.queryId}-input`,
+                partitionAssigners: options.partitionAssigners,
+              }),
           startingOffsets: 'earliest',
           sessionTimeout: 6000,
           heartbeatInterval: 1000,

@@ -4,7 +4,7 @@
 // SIGTERM stops it; the test SIGKILLs it to see its partitions and key groups move.
 //   node scale-out-member.js '{"brokers": [...], "inputTopic": "...", "queryId": "...", "checkpointDir": "..."}'
 import { Job, type Sink } from '@weir/core'
-import { RepartitionTasks } from '@weir/connectors'
+import { mockSafeAssigner, RepartitionTasks } from '@weir/connectors'
 import {
   downstreamGraph,
   repartitionTopicOf,
@@ -22,7 +22,18 @@ const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`
 const log = ({ level, message }: { level: string; message: string }) => {
   if (level !== 'debug') print({ type: 'log', level, message })
 }
-const options = { brokers, log, queryId, inputTopic, windowMs: 300_000, slideMs: 60_000, watermarkMs: 60_000 }
+// The mock cluster fails a follower that syncs after its group's leader: see mockSafeAssigner.
+const partitionAssigners = [mockSafeAssigner()]
+const options = {
+  brokers,
+  log,
+  queryId,
+  inputTopic,
+  windowMs: 300_000,
+  slideMs: 60_000,
+  watermarkMs: 60_000,
+  partitionAssigners,
+}
 // Rows are printed when their epoch commits, so the test sees committed output only, in commit order.
 const sink: Sink<WindowCount> = {
   name: 'print',
@@ -50,6 +61,7 @@ const tasks = await RepartitionTasks.start({
   job: { trigger },
   sessionTimeout: 6000,
   heartbeatInterval: 1000,
+  partitionAssigners,
 })
 const upstream = await Job.start(upstreamGraph(options), { trigger })
 print({ type: 'started' })

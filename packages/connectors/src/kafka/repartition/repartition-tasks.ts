@@ -1,4 +1,5 @@
 import { Job, messageOf, WeirError, type JobOptions, type Source, type StreamGraph } from '@weir/core'
+import type { PartitionAssigner } from 'kafkajs'
 import type { CrashPayload, GroupJoinPayload, KafkaConsumer } from '../client.js'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
 import {
@@ -27,6 +28,8 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
   readonly job?: Omit<JobOptions, 'stateBackend'>
   readonly sessionTimeout?: number
   readonly heartbeatInterval?: number
+  /** kafkajs's, for the group (default round robin); on the mock cluster use `mockSafeAssigner()`. */
+  readonly partitionAssigners?: PartitionAssigner[]
 }
 
 /**
@@ -105,6 +108,7 @@ export class RepartitionTasks {
       groupId: this.options.groupId,
       sessionTimeout: this.options.sessionTimeout,
       heartbeatInterval: this.options.heartbeatInterval,
+      ...(this.options.partitionAssigners ? { partitionAssigners: this.options.partitionAssigners } : {}),
       maxWaitTimeInMs: 200,
     })
     this.consumer = consumer
@@ -193,6 +197,10 @@ export class RepartitionTasks {
       job.done.catch((error: unknown) => {
         if (this.job === job) this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
       })
+    })
+    // A job that cannot start fails the tasks, and must not stop the swaps that come after it.
+    this.switching = this.switching.catch((error: unknown) => {
+      this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
     })
   }
 
