@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What the repartition hop of docs/scale-out.md costs, on librdkafka's mock cluster (needs kcat):
 //   node packages/examples/dist/src/bench/repartition-hop.js [--records N] [--rounds N]
-// N tweets (default 20,000, out of order by up to 20 s) are produced to a 4-partition input topic
+// N tweets (default 20,000, 15% out of order by up to 20 s) are produced to a 4-partition input topic
 // before any timing. Then, in alternating rounds, in this one process:
 // - direct: query 3 (DataFrame API: parse, 1-minute watermark, 5-minute windows sliding by 1 minute,
 //   count, update mode) reading the input topic;
@@ -18,16 +18,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Job, StreamingQueryManager, type Sink } from '@weir/core'
-import {
-  kafkaSource,
-  loadTweetTexts,
-  MemorySink,
-  RepartitionTasks,
-  startKafkaMockCluster,
-} from '@weir/connectors'
-import { Kafka, logLevel, Partitioners } from 'kafkajs'
+import { kafkaSource, MemorySink, RepartitionTasks, startKafkaMockCluster } from '@weir/connectors'
 import { isMain } from '../cli/is-main.js'
-import { tweetRecord } from '../producer/tweet-records.js'
+import { produceTweets } from '../producer/produce-tweets.js'
 import {
   downstreamGraph,
   repartitionTopicOf,
@@ -156,24 +149,6 @@ async function hop(brokers: string[], topic: string, records: number, round: num
   }
 }
 
-async function produce(brokers: string[], topic: string, records: number): Promise<void> {
-  const texts = await loadTweetTexts()
-  const options = { texts, seed: 7, start: START, stepMs: 500, lateFraction: 0.15, maxDelayMs: 20_000 }
-  const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-  })
-  await producer.connect()
-  try {
-    for (let n = 0; n < records; n += 1000) {
-      const messages = []
-      for (let i = n; i < Math.min(records, n + 1000); i++) messages.push(tweetRecord(i, options))
-      await producer.send({ topic, messages, acks: -1 })
-    }
-  } finally {
-    await producer.disconnect()
-  }
-}
-
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const sameCounts = (a: Counts, b: Counts) =>
   JSON.stringify([...a].sort((x, y) => x[0] - y[0])) === JSON.stringify([...b].sort((x, y) => x[0] - y[0]))
@@ -185,7 +160,18 @@ async function main(): Promise<void> {
   const cluster = await startKafkaMockCluster()
   try {
     const topic = `hop-input-${process.pid}`
-    await produce(cluster.brokers, topic, records)
+    await produceTweets({
+      brokers: cluster.brokers,
+      topic,
+      count: records,
+      rate: 0,
+      start: START,
+      seed: 7,
+      lateFraction: 0.15,
+      maxDelayMs: 20_000,
+      batchSize: 1000,
+      log: () => undefined,
+    })
     const runs: HopRun[] = []
     for (let round = 0; round < rounds; round++) {
       for (const run of [
