@@ -21,4 +21,10 @@ export type {
 } from './client.js'
 export { partitionsOfInstance, type TopicPartition } from './partitions.js'
 export type { OffsetsOption } from './offsets.js'
-export { startKafkaMockCluster, kcatAvailable, type KafkaMockCluster } from './mock-cluster.js'
+export {
+  startKafkaMockCluster,
+  kcatAvailable,
+  mockSafeAssigner,
+  type KafkaMockCluster,
+} from './mock-cluster.js'
+export * from './repartition/index.js'

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { WeirError } from '@weir/core'
+import { PartitionAssigners, type PartitionAssigner } from 'kafkajs'
 
 /** A running mock Kafka cluster (librdkafka's, inside kcat). */
 export interface KafkaMockCluster {
@@ -98,4 +99,31 @@ export function startKafkaMockCluster(
       }
     })
   })
+}
+
+/**
+ * kafkajs's round-robin assigner, whose leader waits `delayMs` before it answers, for consumer groups on
+ * the mock cluster. The mock completes a sync as soon as the leader's SyncGroup (which carries every
+ * member's assignment) arrives, and answers a follower's SyncGroup that comes after it with
+ * INVALID_REQUEST ("request being malformed"), which kafkajs does not retry: that member's consumer
+ * crashes. A real broker answers a late follower with its assignment. Followers send SyncGroup as soon
+ * as their JoinGroup returns, so a leader that waits a little lets them sync first. Only the leader runs
+ * an assigner, and the protocol name is unchanged, so members with and without it agree.
+ *
+ * @example
+ * ```ts
+ * kafkaSource({ brokers: cluster.brokers, subscribe: ['t'], groupMode: true, partitionAssigners: [mockSafeAssigner()] })
+ * ```
+ */
+export function mockSafeAssigner(delayMs = 500): PartitionAssigner {
+  return (config) => {
+    const roundRobin = PartitionAssigners.roundRobin(config)
+    return {
+      ...roundRobin,
+      assign: async (group) => {
+        await new Promise((resolve) => setTimeout(resolve, delayMs))
+        return roundRobin.assign(group)
+      },
+    }
+  }
 }

@@ -391,8 +391,8 @@ export class SourceInstance implements InstanceAddress {
       records.push({ value, timestamp: t, key: undefined, window: undefined })
     }
     state.position = batch.position
-    if (batch.watermark !== undefined && !(batch.watermark <= (state.supplied ?? -Infinity)))
-      state.supplied = batch.watermark
+    // A supplied -∞ counts too: it says "hold back", and must not leave the split to its generator.
+    if (batch.watermark !== undefined) state.supplied = Math.max(state.supplied ?? -Infinity, batch.watermark)
     state.lastActive = this.clock.now()
     const wasIdle = state.idle
     state.idle = false

@@ -68,3 +68,14 @@ test('takes the minimum over splits of the supplied watermarks, a split without 
   )
   t.deepEqual(out, [watermark(250), watermark(300)])
 })
+
+test('holds a split at a supplied -∞ whatever event times its batches carry', async (t) => {
+  const out = await run(
+    ['r0'],
+    [
+      { split: 'r0', values: [{ t: 500 }], position: 1, watermark: -Infinity },
+      { split: 'r0', values: [{ t: 900 }], position: 2, watermark: 100 },
+    ],
+  )
+  t.deepEqual(out, [data([rec(500)]), data([rec(900)]), watermark(100)])
+})

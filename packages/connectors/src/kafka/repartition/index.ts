@@ -1,0 +1,16 @@
+// Scale-out across processes: a keyed exchange through a repartition topic (see docs/scale-out.md).
+export { repartitionRows, type RepartitionRowsOptions } from './repartition-rows.js'
+export { repartitionSink, type RepartitionSinkOptions } from './repartition-sink.js'
+export {
+  repartitionSource,
+  type RepartitionData,
+  type RepartitionFeed,
+  type RepartitionPosition,
+} from './repartition-source.js'
+export { RepartitionTasks, type RepartitionTasksOptions } from './repartition-tasks.js'
+export {
+  partitionCheckpoints,
+  readPartitionCheckpoint,
+  type PartitionCheckpointsOptions,
+} from './partition-checkpoints.js'
+export { partitionOfKey, type RepartitionRow, type RepartitionMessage } from './repartition-record.js'

@@ -1,0 +1,89 @@
+import { ConfigError, defineOperator, type StreamRecord, type TransformSpec } from '@weir/core'
+import type { RepartitionRow } from './repartition-record.js'
+
+export interface RepartitionRowsOptions<T> {
+  /** The upstream task a row belongs to: its input partition, e.g. `tweets-2`. One writer = one ordered input. */
+  readonly writer: (row: T) => string
+  /** The row's place in its writer's input (the Kafka offset): the same on a replay. */
+  readonly offset: (row: T) => number
+  /** What goes downstream for one row, each with the key it is grouped by (e.g. one per window). At most 64. */
+  readonly fanOut: (row: T, timestamp: number) => readonly { readonly key: string; readonly value: unknown }[]
+  /** Bounded out-of-orderness of each writer's watermark, in ms (the query's `withWatermark` delay). */
+  readonly delay: number
+}
+
+const MAX_FAN_OUT = 64
+
+/**
+ * The upstream half of a keyed exchange through a repartition topic: turns each timed row into data
+ * rows for `repartitionSink` (sequence number `offset * 64 + i`, deterministic, so the reader drops a
+ * replayed one), and after each batch a watermark row for every writer the batch touched: that
+ * writer's largest event time minus `delay`, as a source's per-split generator would emit it.
+ * Timestamps travel with the rows; watermarks become in-band rows (the sink writes them to every
+ * partition); no state: after a restart a writer's watermark grows again from its replayed rows, and
+ * the reader keeps the highest it saw.
+ *
+ * @example
+ * ```ts
+ * stream.via(repartitionRows('to-counts', { writer: (r) => `tweets-${r.p}`, offset: (r) => r.o, delay: 60_000,
+ *   fanOut: (r, t) => windows.assign(t).map((w) => ({ key: String(w.start), value: r.text })) }))
+ * ```
+ */
+export function repartitionRows<T>(
+  id: string,
+  options: RepartitionRowsOptions<T>,
+): TransformSpec<T, RepartitionRow> {
+  if (!Number.isSafeInteger(options.delay) || options.delay < 0) {
+    throw new ConfigError(
+      `repartitionRows '${id}': delay ${options.delay} must be whole milliseconds >= 0, e.g. 60000`,
+    )
+  }
+  return defineOperator<T, RepartitionRow>({
+    id,
+    name: 'repartition-rows',
+    freshRecords: true,
+    build: (context) => {
+      const maxSeen = new Map<string, number>()
+      return {
+        onData(records, out) {
+          const rows: StreamRecord<RepartitionRow>[] = []
+          const touched = new Set<string>()
+          for (const record of records) {
+            if (record.timestamp === null) continue
+            const writer = options.writer(record.value)
+            const offset = options.offset(record.value)
+            const parts = options.fanOut(record.value, record.timestamp)
+            if (parts.length > MAX_FAN_OUT) {
+              throw new ConfigError(
+                `repartitionRows '${id}': a row fans out to ${parts.length} keys; at most ${MAX_FAN_OUT}`,
+              )
+            }
+            parts.forEach((part, i) => {
+              const row: RepartitionRow = {
+                kind: 'data',
+                writer,
+                seq: offset * MAX_FAN_OUT + i,
+                t: record.timestamp!,
+                key: part.key,
+                value: part.value,
+              }
+              rows.push({ value: row, timestamp: record.timestamp, key: undefined, window: undefined })
+            })
+            if (record.timestamp > (maxSeen.get(writer) ?? -Infinity)) maxSeen.set(writer, record.timestamp)
+            touched.add(writer)
+          }
+          for (const writer of touched) {
+            const row: RepartitionRow = {
+              kind: 'watermark',
+              writer,
+              watermark: maxSeen.get(writer)! - options.delay,
+            }
+            rows.push({ value: row, timestamp: null, key: undefined, window: undefined })
+          }
+          context.counters.add('repartitionRows', rows.length)
+          if (rows.length > 0) out.emit(rows)
+        },
+      }
+    },
+  })
+}

@@ -1,0 +1,133 @@
+import {
+  DEFAULT_MAX_PARALLELISM,
+  messageOf,
+  WeirError,
+  type Sink,
+  type SinkWriter,
+  type SinkWriterContext,
+} from '@weir/core'
+import type { Message } from 'kafkajs'
+import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
+import type { KafkaProducer } from '../client.js'
+import { encodeMessage, partitionOfKey, type RepartitionRow } from './repartition-record.js'
+
+export interface RepartitionSinkOptions extends KafkaConnectionOptions {
+  readonly topic: string
+  /** Key groups of the downstream keyed operator (default 128): they are spread over the topic's partitions. */
+  readonly maxParallelism?: number
+}
+
+/**
+ * Writes `repartitionRows` output to a repartition topic: a data row to the partition of its key
+ * group (`partitionOfKey`), a watermark row to every partition. Sends go one at a time, so each
+ * writer's records reach each partition in order (the reader's duplicate check relies on it; the
+ * mock cluster has no idempotent producer). `write` resolves once Kafka acknowledged, so an epoch's
+ * barrier comes after its rows are in the topic and the input offsets are committed only then.
+ *
+ * @example
+ * ```ts
+ * rows.to(defineSink('repartition', repartitionSink({ brokers, topic: 'q1-aggregate-repartition' })))
+ * ```
+ */
+export function repartitionSink(
+  options: RepartitionSinkOptions,
+): Sink<RepartitionRow> & { readonly description: string } {
+  const connection = openConnection('repartitionSink', options)
+  return {
+    name: 'kafka-repartition',
+    description: `RepartitionSink[${options.topic}]`,
+    createWriter: (context) => RepartitionWriter.create(connection, options, context),
+  }
+}
+
+class RepartitionWriter implements SinkWriter<RepartitionRow> {
+  private constructor(
+    private readonly producer: KafkaProducer,
+    private readonly topic: string,
+    private readonly partitions: number,
+    private readonly maxParallelism: number,
+    private readonly label: string,
+  ) {}
+
+  static async create(
+    connection: KafkaConnection,
+    options: RepartitionSinkOptions,
+    context: SinkWriterContext,
+  ): Promise<RepartitionWriter> {
+    const label = `repartition sink '${context.sinkId}' #${context.instance} (topic '${options.topic}')`
+    const admin = connection.client.admin()
+    const producer = connection.client.producer({
+      allowAutoTopicCreation: true,
+      idempotent: false,
+      maxInFlightRequests: 1,
+    })
+    try {
+      await admin.connect()
+      // Naming the topic creates it where brokers auto-create topics (the mock cannot createTopics).
+      const { topics } = await admin.fetchTopicMetadata({ topics: [options.topic] })
+      const partitions = topics[0]?.partitions.length ?? 0
+      if (partitions === 0) throw new Error(`topic '${options.topic}' has no partitions`)
+      await producer.connect()
+      return new RepartitionWriter(
+        producer,
+        options.topic,
+        partitions,
+        options.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
+        label,
+      )
+    } catch (cause) {
+      throw new WeirError('sink-failed', `${label}: could not start: ${messageOf(cause)}`, {
+        cause,
+        retriable: true,
+      })
+    } finally {
+      await admin.disconnect().catch(() => undefined)
+    }
+  }
+
+  async write(rows: readonly RepartitionRow[]): Promise<void> {
+    const messages: Message[] = []
+    // Only a writer's last watermark of the call matters, and it must follow that writer's data.
+    const last = new Map<string, number>()
+    for (const row of rows)
+      if (row.kind === 'watermark')
+        last.set(row.writer, Math.max(last.get(row.writer) ?? -Infinity, row.watermark))
+    for (const row of rows) {
+      if (row.kind === 'data') {
+        const message = encodeMessage({
+          k: 'd',
+          w: row.writer,
+          s: row.seq,
+          t: row.t,
+          key: row.key,
+          v: row.value,
+        })
+        messages.push({
+          partition: partitionOfKey(row.key, this.maxParallelism, this.partitions),
+          key: row.key,
+          value: message,
+        })
+      }
+    }
+    for (const [writer, wm] of last) {
+      const value = encodeMessage({ k: 'w', w: writer, wm })
+      for (let p = 0; p < this.partitions; p++) messages.push({ partition: p, value })
+    }
+    if (messages.length === 0) return
+    try {
+      await this.producer.send({ topic: this.topic, messages, acks: -1 })
+    } catch (cause) {
+      throw new WeirError(
+        'sink-failed',
+        `${this.label}: could not write ${messages.length} record(s): ${messageOf(cause)}`,
+        { cause, retriable: true },
+      )
+    }
+  }
+
+  commit(): void {}
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined)
+  }
+}

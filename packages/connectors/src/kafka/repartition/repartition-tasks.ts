@@ -1,0 +1,281 @@
+import { Job, messageOf, WeirError, type JobOptions, type Source, type StreamGraph } from '@weir/core'
+import type { PartitionAssigner } from 'kafkajs'
+import type { CrashPayload, GroupJoinPayload, KafkaConsumer } from '../client.js'
+import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
+import {
+  partitionCheckpoints,
+  readPartitionCheckpoint,
+  type PartitionCheckpointsOptions,
+} from './partition-checkpoints.js'
+import {
+  repartitionSource,
+  type RepartitionData,
+  type RepartitionFeed,
+  type RepartitionPosition,
+} from './repartition-source.js'
+
+export interface RepartitionTasksOptions extends KafkaConnectionOptions {
+  /** The repartition topic, e.g. `${queryId}-${operatorId}-repartition`. */
+  readonly topic: string
+  /** The consumer group of the downstream sub-topology, the same in every process. */
+  readonly groupId: string
+  /** Every upstream writer (the input topic's partitions, `tweets-0` …): a split's watermark is the minimum over them. */
+  readonly writers: readonly string[]
+  /** The shared checkpoint directory (see `partitionCheckpoints`). */
+  readonly checkpointDir: string
+  /** Builds the downstream sub-topology around its source (node id of your choosing; see `repartitionSource`). */
+  readonly graph: (source: Source<RepartitionData>) => StreamGraph
+  readonly job?: Omit<JobOptions, 'stateBackend'>
+  readonly sessionTimeout?: number
+  readonly heartbeatInterval?: number
+  /** kafkajs's, for the group (default round robin); on the mock cluster use `mockSafeAssigner()`. */
+  readonly partitionAssigners?: PartitionAssigner[]
+}
+
+/**
+ * Runs the downstream sub-topology of a query in this process for the repartition partitions the
+ * consumer group gives it, as Kafka Streams runs tasks: on every assignment the running job stops and
+ * a new one starts for the new set, restoring those partitions' key groups and positions from the
+ * shared checkpoint directory. The consumer outlives the jobs; it seeks each partition to the restored
+ * position, or to offset 0 when the partition has no file yet (it never commits offsets to the group:
+ * a checkpoint file is the only position there is). What it fetches goes to the current assignment's
+ * feed only, so a stopping job cannot take records meant for its successor.
+ *
+ * @example
+ * ```ts
+ * const tasks = await RepartitionTasks.start({ brokers, topic, groupId, writers, checkpointDir, graph: (source) => countsGraph(source) })
+ * await tasks.stop()
+ * ```
+ */
+export class RepartitionTasks {
+  private readonly connection: KafkaConnection
+  private consumer: KafkaConsumer | undefined
+  /** The feed of the current assignment: what the consumer fetched for it, not yet taken. */
+  private feed = new AssignmentFeed(new Map())
+  private owned: ReadonlySet<number> = new Set()
+  private partitions = 0
+  private job: Job | undefined
+  /** Job swaps, one after the other: each stops whatever job runs when its turn comes. */
+  private switching: Promise<void> = Promise.resolve()
+  private stopped = false
+  /** How many jobs were started (one per assignment), for tests and logs. */
+  generations = 0
+  private failure: Error | undefined
+
+  private constructor(private readonly options: RepartitionTasksOptions) {
+    this.connection = openConnection('RepartitionTasks', options)
+  }
+
+  static async start(options: RepartitionTasksOptions): Promise<RepartitionTasks> {
+    const tasks = new RepartitionTasks(options)
+    await tasks.open()
+    return tasks
+  }
+
+  /** The partitions this process owns now. */
+  get assignment(): readonly number[] {
+    return [...this.owned].sort((a, b) => a - b)
+  }
+
+  /** Set once a job of the sub-topology failed. */
+  get error(): Error | undefined {
+    return this.failure
+  }
+
+  /** The running job's counters (`nodeId#instance`), or none between two jobs. */
+  counters(): Record<string, Record<string, number>> | undefined {
+    return this.job?.counters()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.feed.retire()
+    this.switching = this.switching.then(() => this.job?.stop().catch(() => undefined))
+    await this.switching
+    await this.consumer?.disconnect().catch(() => undefined)
+  }
+
+  private async open(): Promise<void> {
+    const admin = this.connection.client.admin()
+    await admin.connect()
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [this.options.topic] })
+      this.partitions = topics[0]?.partitions.length ?? 0
+    } finally {
+      await admin.disconnect().catch(() => undefined)
+    }
+    const consumer = this.connection.client.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.options.sessionTimeout,
+      heartbeatInterval: this.options.heartbeatInterval,
+      ...(this.options.partitionAssigners ? { partitionAssigners: this.options.partitionAssigners } : {}),
+      maxWaitTimeInMs: 200,
+    })
+    this.consumer = consumer
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      try {
+        this.onJoin(consumer, (event.payload as GroupJoinPayload).memberAssignment)
+      } catch (cause) {
+        this.failure ??= cause instanceof Error ? cause : new Error(messageOf(cause))
+      }
+    })
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload as CrashPayload
+      // kafkajs gives up on an error it deems not retriable: without a consumer the tasks are stuck, so say so.
+      if (!restart && !this.stopped) this.failure ??= this.crashed(error)
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: ({ batch }) => {
+        this.feed.push(
+          batch.partition,
+          batch.messages.map((m) => ({ offset: Number(m.offset), value: m.value })),
+        )
+        return Promise.resolve()
+      },
+    })
+  }
+
+  private checkpointOptions(owned: () => ReadonlySet<number>): PartitionCheckpointsOptions {
+    return { dir: this.options.checkpointDir, topic: this.options.topic, partitions: this.partitions, owned }
+  }
+
+  /** A new assignment: seek now (kafkajs needs it inside the join), then swap the job. */
+  private onJoin(consumer: KafkaConsumer, assignment: GroupJoinPayload['memberAssignment']): void {
+    const now: ReadonlySet<number> = new Set(assignment[this.options.topic] ?? [])
+    const same = now.size === this.owned.size && [...now].every((p) => this.owned.has(p))
+    if (same && this.generations > 0) {
+      // A rejoin with the same partitions: the job goes on; kafkajs forgot its seeks, so seek to where the feed is.
+      for (const [p, next] of this.feed.nextOffsets())
+        consumer.seek({ topic: this.options.topic, partition: p, offset: String(next) })
+      return
+    }
+    this.owned = now
+    // The running job writes no file from here on (`owned` below), so the files read now are the latest.
+    const restored = readPartitionCheckpoint(this.checkpointOptions(() => now))
+    const positions = new Map<string, unknown>()
+    for (const node of Object.values(restored?.nodes ?? {}))
+      for (const s of node.instances)
+        if (s?.union instanceof Map) for (const [k, v] of s.union) positions.set(k as string, v)
+    const starts = new Map<number, number>()
+    for (const p of now) {
+      // No file yet: the partition has never been checkpointed, so all of it is to be read.
+      const start =
+        (positions.get(`${this.options.topic}-${p}`) as RepartitionPosition | undefined)?.offset ?? 0
+      starts.set(p, start)
+      consumer.seek({ topic: this.options.topic, partition: p, offset: String(start) })
+    }
+    this.feed.retire()
+    const feed = new AssignmentFeed(starts)
+    this.feed = feed
+    this.generations++
+    this.switching = this.switching.then(async () => {
+      await this.job?.stop().catch(() => undefined)
+      this.job = undefined
+      if (this.stopped || this.feed !== feed) return
+      const owned = () => (this.owned === now ? now : new Set<number>())
+      const partitions = [...now].sort((a, b) => a - b)
+      const source = repartitionSource({
+        topic: this.options.topic,
+        partitions,
+        writers: this.options.writers,
+        feed,
+      })
+      this.log(
+        'info',
+        `runs partitions ${partitions.join(', ') || '(none)'} of '${this.options.topic}'${restored ? ` from epoch ${restored.epoch}` : ''}`,
+      )
+      const job = await Job.start(this.options.graph(source), {
+        ...this.options.job,
+        stateBackend: partitionCheckpoints(this.checkpointOptions(owned), restored),
+      })
+      this.job = job
+      job.done.catch((error: unknown) => {
+        if (this.job === job) this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
+      })
+    })
+    // A job that cannot start fails the tasks, and must not stop the swaps that come after it.
+    this.switching = this.switching.catch((error: unknown) => {
+      this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
+    })
+  }
+
+  private crashed(cause: Error): WeirError {
+    return new WeirError(
+      'source-failed',
+      `repartition tasks '${this.options.groupId}': the consumer of '${this.options.topic}' crashed and kafkajs will not restart it: ${messageOf(cause)}`,
+      { cause, retriable: true },
+    )
+  }
+
+  private log(level: 'info' | 'warn', message: string): void {
+    try {
+      this.connection.log({ level, message: `repartition tasks '${this.options.groupId}': ${message}` })
+    } catch {
+      // A logger that throws must not stop the tasks.
+    }
+  }
+}
+
+type Fetched = { readonly offset: number; readonly value: Buffer | null }
+
+/**
+ * What the consumer fetched for one assignment, per partition in offset order from the position the
+ * assignment started at (an overlapping fetch is cut). Retired when the assignment ends: from then on
+ * it takes nothing and wakes its reader, so the old job's last poll comes back empty.
+ */
+class AssignmentFeed implements RepartitionFeed {
+  private readonly queues = new Map<number, { next: number; messages: Fetched[] }>()
+  private wake: (() => void) | undefined
+  private retired = false
+
+  constructor(starts: ReadonlyMap<number, number>) {
+    for (const [p, next] of starts) this.queues.set(p, { next, messages: [] })
+  }
+
+  push(partition: number, messages: readonly Fetched[]): void {
+    const queue = this.queues.get(partition)
+    if (!queue || this.retired) return
+    for (const message of messages) {
+      if (message.offset < queue.next) continue
+      queue.next = message.offset + 1
+      queue.messages.push(message)
+    }
+    this.wake?.()
+  }
+
+  /** Where the consumer should fetch each partition from next. */
+  nextOffsets(): ReadonlyMap<number, number> {
+    return new Map([...this.queues].map(([p, q]) => [p, q.next]))
+  }
+
+  take(partition: number): readonly Fetched[] {
+    const queue = this.queues.get(partition)
+    if (!queue || this.retired || queue.messages.length === 0) return []
+    return queue.messages.splice(0)
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.retired) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined
+        resolve()
+      }, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+    })
+  }
+
+  retire(): void {
+    this.retired = true
+    this.wake?.()
+  }
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// What the repartition hop of docs/scale-out.md costs, on librdkafka's mock cluster (needs kcat):
+//   node packages/examples/dist/src/bench/repartition-hop.js [--records N] [--rounds N]
+// N tweets (default 20,000, 15% out of order by up to 20 s) are produced to a 4-partition input topic
+// before any timing. Then, in alternating rounds, in this one process:
+// - direct: query 3 (DataFrame API: parse, 1-minute watermark, 5-minute windows sliding by 1 minute,
+//   count, update mode) reading the input topic;
+// - hop: the same query split at its keyed exchange (src/scale-out/tweet-counts.ts): the upstream job
+//   writes 5 rows per tweet (one per window) and a watermark per writer and batch to a repartition
+//   topic, the downstream job (RepartitionTasks) reads it back, drops replays and counts.
+// Each clock times the middle 80% of the rows the aggregate takes in (N tweets direct, 5N window rows
+// through the hop), scaled to the whole input, so the mock's 3 s group join and the first fetch are left
+// out. Figures are medians of input records per second; the hop's cost per input record is
+// (hop time - direct time) / N. The final window counts are checked equal first.
+// The last line of stdout is one JSON object.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Job, StreamingQueryManager, type Sink } from '@weir/core'
+import { kafkaSource, MemorySink, RepartitionTasks, startKafkaMockCluster } from '@weir/connectors'
+import { isMain } from '../cli/is-main.js'
+import { produceTweets } from '../producer/produce-tweets.js'
+import {
+  downstreamGraph,
+  repartitionTopicOf,
+  upstreamGraph,
+  type ScaleOutCountsOptions,
+  type WindowCount,
+} from '../scale-out/tweet-counts.js'
+import { tweets, watermarkedCounts } from '../tutorial/queries.js'
+
+/** Window start → count, the last row of each window winning. */
+type Counts = Map<number, number>
+
+export interface HopRun {
+  readonly contender: 'direct' | 'hop'
+  readonly ms: number
+  readonly recordsPerSecond: number
+  readonly counts: Counts
+}
+
+const WINDOWS_PER_TWEET = 5
+const START = Date.UTC(2026, 10, 24, 10, 0, 0)
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/**
+ * The time the middle 80% of the input takes (from 10% to 90% of the rows taken in by the aggregate),
+ * scaled to the whole input: start-up (the mock's 3 s group join, the first fetch) and the tail are
+ * left out, and the aggregate's count jumping a whole fetched batch at a time matters less.
+ */
+async function timeMiddle(done: () => number, what: string): Promise<number> {
+  await waitUntil(() => done() >= 0.1, 120_000, what)
+  const from = performance.now()
+  await waitUntil(() => done() >= 0.9, 300_000, what)
+  const ms = (performance.now() - from) / 0.8
+  await waitUntil(() => done() >= 1, 60_000, what)
+  return ms
+}
+
+/** Query 3 on one job over the input topic. */
+async function direct(brokers: string[], topic: string, records: number): Promise<HopRun> {
+  const out = new MemorySink<{ window: { start: Date }; count: number }>({
+    outputMode: 'update',
+    key: (r) => String(r.window.start.getTime()),
+  })
+  const source = kafkaSource({
+    brokers,
+    subscribe: [topic],
+    startingOffsets: 'earliest',
+    logLevel: 'nothing',
+  })
+  const query = await watermarkedCounts(tweets(source))
+    .writeStream({
+      sink: out,
+      outputMode: 'update',
+      trigger: { processingTime: 300 },
+      manager: new StreamingQueryManager(),
+    })
+    .start()
+  const taken = (node: string) =>
+    query.metricsSnapshot().instances.find((i) => i.nodeId === node)?.recordsIn ?? 0
+  const ms = await timeMiddle(() => taken('aggregate') / records, 'the direct query')
+  await query.stop()
+  const counts: Counts = new Map(out.rows().map((r) => [r.window.start.getTime(), r.count]))
+  return { contender: 'direct', ms, recordsPerSecond: (records * 1000) / ms, counts }
+}
+
+/** The query split at its keyed exchange, both halves in this process. */
+async function hop(brokers: string[], topic: string, records: number, round: number): Promise<HopRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-hop-'))
+  const options: ScaleOutCountsOptions = {
+    brokers,
+    logLevel: 'nothing',
+    queryId: `hop-${process.pid}-${round}`,
+    inputTopic: topic,
+    windowMs: 300_000,
+    slideMs: 60_000,
+    watermarkMs: 60_000,
+    inputGroup: false,
+  }
+  const counts: Counts = new Map()
+  const sink: Sink<WindowCount> = {
+    name: 'counts',
+    createWriter: () => ({
+      write: (rows) => {
+        for (const row of rows) counts.set(row.start, row.count)
+      },
+      commit: () => undefined,
+      close: () => undefined,
+    }),
+  }
+  const trigger = { kind: 'processingTime', intervalMs: 300 } as const
+  const tasks = await RepartitionTasks.start({
+    brokers,
+    logLevel: 'nothing',
+    topic: repartitionTopicOf(options.queryId),
+    groupId: `${options.queryId}-repartition`,
+    writers: [0, 1, 2, 3].map((p) => `${topic}-${p}`),
+    checkpointDir: dir,
+    graph: (source) => downstreamGraph(options, source, sink),
+    job: { trigger },
+    sessionTimeout: 6000,
+    heartbeatInterval: 1000,
+  })
+  try {
+    await waitUntil(
+      () => tasks.assignment.length === 4 && tasks.counters() !== undefined,
+      30_000,
+      'the downstream join',
+    )
+    const upstream = await Job.start(upstreamGraph(options), { trigger })
+    const windowed = () => tasks.counters()?.['aggregate#0']?.recordsIn ?? 0
+    const ms = await timeMiddle(() => windowed() / (records * WINDOWS_PER_TWEET), 'the split query')
+    await upstream.stop()
+    // The last epoch's rows reach the sink after the aggregate took them in.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    return { contender: 'hop', ms, recordsPerSecond: (records * 1000) / ms, counts }
+  } finally {
+    await tasks.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const sameCounts = (a: Counts, b: Counts) =>
+  JSON.stringify([...a].sort((x, y) => x[0] - y[0])) === JSON.stringify([...b].sort((x, y) => x[0] - y[0]))
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { records: { type: 'string' }, rounds: { type: 'string' } } })
+  const records = Number(values.records ?? 20_000)
+  const rounds = Number(values.rounds ?? 3)
+  const cluster = await startKafkaMockCluster()
+  try {
+    const topic = `hop-input-${process.pid}`
+    await produceTweets({
+      brokers: cluster.brokers,
+      topic,
+      count: records,
+      rate: 0,
+      start: START,
+      seed: 7,
+      lateFraction: 0.15,
+      maxDelayMs: 20_000,
+      batchSize: 1000,
+      log: () => undefined,
+    })
+    const runs: HopRun[] = []
+    for (let round = 0; round < rounds; round++) {
+      for (const run of [
+        () => direct(cluster.brokers, topic, records),
+        () => hop(cluster.brokers, topic, records, round),
+      ]) {
+        const result = await run()
+        if (runs.length > 0 && !sameCounts(result.counts, runs[0].counts))
+          throw new Error(`${result.contender} counted differently from ${runs[0].contender}`)
+        runs.push(result)
+        console.log(
+          `${result.contender}: ${records} tweets in ${result.ms.toFixed(0)} ms, ${result.recordsPerSecond.toFixed(0)} tweets/s`,
+        )
+      }
+    }
+    const directMs = median(runs.filter((r) => r.contender === 'direct').map((r) => r.ms))
+    const hopMs = median(runs.filter((r) => r.contender === 'hop').map((r) => r.ms))
+    const summary = {
+      records,
+      rounds,
+      directRecordsPerSecond: Math.round((records * 1000) / directMs),
+      hopRecordsPerSecond: Math.round((records * 1000) / hopMs),
+      hopCostMicrosPerRecord: Math.round(((hopMs - directMs) * 1000) / records),
+    }
+    console.log(JSON.stringify(summary))
+  } finally {
+    await cluster.stop()
+  }
+}
+
+if (isMain(import.meta.url)) await main()
