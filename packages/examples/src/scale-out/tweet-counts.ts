@@ -6,7 +6,8 @@ import {
   type KafkaConnectionOptions,
   type KafkaRecord,
   type KafkaSourceOptions,
-  type RepartitionData,
+  decodeRepartitioned,
+  type RepartitionInput,
 } from '@weir/connectors'
 import { count, filter, keyedAggregate, windowAssign, type AggregateRow } from '@weir/operators'
 
@@ -97,13 +98,19 @@ export interface WindowCount {
 
 export function downstreamGraph(
   options: ScaleOutCountsOptions,
-  source: Source<RepartitionData>,
+  source: Source<RepartitionInput>,
   sink: Sink<WindowCount>,
 ): StreamGraph {
   const windows = slidingWindows({ size: options.windowMs, slide: options.slideMs })
   const graph = new StreamGraph()
   graph
-    .from(defineSource('source', source, { timestamp: (r) => r.t, watermark: { delay: 0 } }))
+    .from(
+      defineSource('source', source, {
+        decode: decodeRepartitioned,
+        timestamp: (r) => r.t,
+        watermark: { delay: 0 },
+      }),
+    )
     .via(windowAssign('window', windows))
     .keyBy((r) => r.key)
     .via(keyedAggregate('aggregate', { aggregator: count(), outputMode: 'update', windows }))

@@ -2,8 +2,11 @@
 export { repartitionRows, type RepartitionRowsOptions } from './repartition-rows.js'
 export { repartitionSink, type RepartitionSinkOptions } from './repartition-sink.js'
 export {
+  decodeRepartitioned,
   repartitionSource,
   type RepartitionData,
+  type RepartitionInput,
+  type RepartitionRejected,
   type RepartitionFeed,
   type RepartitionPosition,
 } from './repartition-source.js'

@@ -52,13 +52,27 @@ export function encodeMessage(message: RepartitionMessage): string {
   )
 }
 
-export function decodeMessage(text: string): RepartitionMessage | undefined {
+/** The message in a repartition record's text, or why it is not one (the reader dead-letters it). */
+export function decodeMessage(text: string): RepartitionMessage | string {
+  let m: { k?: unknown; w?: unknown; wm?: unknown; s?: unknown; t?: unknown; key?: unknown }
   try {
-    const m = JSON.parse(text) as { k?: unknown; wm?: unknown }
-    if (m.k === 'w') return { ...(m as RepartitionMessage & { k: 'w' }), wm: Number(m.wm) }
-    if (m.k === 'd') return m as RepartitionMessage
+    m = JSON.parse(text) as typeof m
   } catch {
-    // Not ours: dropped by the reader, which counts it.
+    return 'not JSON'
   }
-  return undefined
+  if (m === null || typeof m !== 'object') return 'not a repartition message'
+  if (typeof m.w !== 'string') return 'no writer (w)'
+  if (m.k === 'w') {
+    const wm = Number(m.wm)
+    if (Number.isNaN(wm)) return `watermark ${JSON.stringify(m.wm)} is not a number`
+    return { k: 'w', w: m.w, wm }
+  }
+  if (m.k === 'd') {
+    if (!Number.isSafeInteger(m.s)) return `sequence number ${JSON.stringify(m.s)} is not a whole number`
+    if (typeof m.t !== 'number' || !Number.isFinite(m.t))
+      return `event time ${JSON.stringify(m.t)} is not a number`
+    if (typeof m.key !== 'string') return 'no key'
+    return m as RepartitionMessage
+  }
+  return `kind ${JSON.stringify(m.k)} is neither 'd' (data) nor 'w' (watermark)`
 }

@@ -48,8 +48,13 @@ export function repartitionRows<T>(
         onData(records, out) {
           const rows: StreamRecord<RepartitionRow>[] = []
           const touched = new Set<string>()
+          let withoutTime = 0
           for (const record of records) {
-            if (record.timestamp === null) continue
+            // In no window and under no watermark: counted, as the window assigner counts them.
+            if (record.timestamp === null) {
+              withoutTime++
+              continue
+            }
             const writer = options.writer(record.value)
             const offset = options.offset(record.value)
             const parts = options.fanOut(record.value, record.timestamp)
@@ -81,6 +86,7 @@ export function repartitionRows<T>(
             rows.push({ value: row, timestamp: null, key: undefined, window: undefined })
           }
           context.counters.add('repartitionRows', rows.length)
+          if (withoutTime > 0) context.counters.add('numRowsWithoutEventTime', withoutTime)
           if (rows.length > 0) out.emit(rows)
         },
       }

@@ -1,4 +1,4 @@
-import type { Source, SourceBatch, SourceReader, SourceReaderContext } from '@weir/core'
+import type { DecodeContext, Source, SourceBatch, SourceReader, SourceReaderContext } from '@weir/core'
 import { decodeMessage } from './repartition-record.js'
 
 /** A record of a repartition topic as the downstream sub-topology sees it. */
@@ -7,6 +7,30 @@ export interface RepartitionData {
   /** Event time, ms. */
   readonly t: number
   readonly value: unknown
+}
+
+/** A record of a repartition topic that is not a repartition message: why, and its text. */
+export interface RepartitionRejected {
+  readonly rejected: string
+  readonly raw: string
+}
+
+/** What the repartition source reads: pass `decodeRepartitioned` as the source's `decode`. */
+export type RepartitionInput = RepartitionData | RepartitionRejected
+
+/**
+ * The `decode` of a repartition source: a record that is no repartition message goes to the source's
+ * dead letters with its reason (counted as `numDeadLetters`), never silently away.
+ */
+export function decodeRepartitioned(
+  input: RepartitionInput,
+  context: DecodeContext,
+): RepartitionData | undefined {
+  if ('rejected' in input) {
+    context.deadLetter(input.raw, `not a repartition message: ${input.rejected}`)
+    return undefined
+  }
+  return input
 }
 
 /** Where a repartition partition resumes: the next offset, and what it knows of each upstream writer. */
@@ -44,7 +68,7 @@ export function repartitionSource(options: {
   readonly partitions: readonly number[]
   readonly writers: readonly string[]
   readonly feed: RepartitionFeed
-}): Source<RepartitionData> & { readonly description: string } {
+}): Source<RepartitionInput> & { readonly description: string } {
   return {
     name: 'kafka-repartition',
     description: `RepartitionSource[${options.topic}: ${options.partitions.join(',')}]`,
@@ -60,7 +84,7 @@ interface PartitionState {
   readonly writers: Map<string, { wm: number; seq: number }>
 }
 
-class RepartitionReader implements SourceReader<RepartitionData> {
+class RepartitionReader implements SourceReader<RepartitionInput> {
   private readonly states: PartitionState[]
   private next = 0
   private closed = false
@@ -88,7 +112,7 @@ class RepartitionReader implements SourceReader<RepartitionData> {
     return new Map(this.states.map((s) => [s.partition, s.offset]))
   }
 
-  async poll(): Promise<SourceBatch<RepartitionData> | 'idle' | 'end'> {
+  async poll(): Promise<SourceBatch<RepartitionInput> | 'idle' | 'end'> {
     for (let attempt = 0; attempt < 2 && !this.closed; attempt++) {
       for (let i = 0; i < this.states.length; i++) {
         const state = this.states[(this.next + i) % this.states.length]
@@ -105,13 +129,19 @@ class RepartitionReader implements SourceReader<RepartitionData> {
   private batchOf(
     state: PartitionState,
     messages: readonly { offset: number; value: Buffer | null }[],
-  ): SourceBatch<RepartitionData> {
-    const values: RepartitionData[] = []
+  ): SourceBatch<RepartitionInput> {
+    const values: RepartitionInput[] = []
+    const timestamps: (number | null)[] = []
     for (const { offset, value } of messages) {
       if (offset < state.offset) continue
       state.offset = offset + 1
-      const message = value === null ? undefined : decodeMessage(value.toString())
-      if (!message) continue
+      const raw = value === null ? '' : value.toString()
+      const message = value === null ? 'no value (a tombstone)' : decodeMessage(raw)
+      if (typeof message === 'string') {
+        values.push({ rejected: `${message} (offset ${offset})`, raw })
+        timestamps.push(null)
+        continue
+      }
       const writer = state.writers.get(message.w) ?? { wm: -Infinity, seq: -1 }
       state.writers.set(message.w, writer)
       if (message.k === 'w') {
@@ -119,6 +149,7 @@ class RepartitionReader implements SourceReader<RepartitionData> {
       } else if (message.s > writer.seq) {
         writer.seq = message.s
         values.push({ key: message.key, t: message.t, value: message.v })
+        timestamps.push(message.t)
       }
     }
     let watermark = Infinity
@@ -128,7 +159,7 @@ class RepartitionReader implements SourceReader<RepartitionData> {
       offset: state.offset,
       writers: Object.fromEntries([...state.writers].map(([w, s]) => [w, { ...s }])),
     }
-    return { split: state.split, values, position, timestamps: values.map((v) => v.t), watermark }
+    return { split: state.split, values, position, timestamps, watermark }
   }
 
   splits(): readonly string[] {

@@ -9,7 +9,7 @@ import {
 } from './partition-checkpoints.js'
 import {
   repartitionSource,
-  type RepartitionData,
+  type RepartitionInput,
   type RepartitionFeed,
   type RepartitionPosition,
 } from './repartition-source.js'
@@ -24,7 +24,7 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
   /** The shared checkpoint directory (see `partitionCheckpoints`). */
   readonly checkpointDir: string
   /** Builds the downstream sub-topology around its source (node id of your choosing; see `repartitionSource`). */
-  readonly graph: (source: Source<RepartitionData>) => StreamGraph
+  readonly graph: (source: Source<RepartitionInput>) => StreamGraph
   readonly job?: Omit<JobOptions, 'stateBackend'>
   readonly sessionTimeout?: number
   readonly heartbeatInterval?: number
