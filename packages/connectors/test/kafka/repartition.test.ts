@@ -23,7 +23,6 @@ import {
   type RepartitionFeed,
   type RepartitionInput,
   type RepartitionPosition,
-  type RepartitionRow,
 } from '../../src/index.js'
 import { decodeMessage, encodeMessage } from '../../src/kafka/repartition/repartition-record.js'
 
