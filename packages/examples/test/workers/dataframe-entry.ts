@@ -20,7 +20,7 @@ import {
 
 const workers = Number(process.argv[2] ?? '1')
 const aggPhaseStrategy = (process.argv[3] ?? 'auto') as AggPhaseStrategy
-const dir = process.argv[4]!
+const dir = process.argv[4]
 const EPOCHS = 8
 
 /**
