@@ -118,7 +118,13 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
             const values = fn(row)
             if (values == null) return null
             const rows: Record<string, unknown>[] = []
-            for (const value of values) rows.push({ ...row, [column]: value })
+            if (column === '__proto__' || Object.hasOwn(row, '__proto__')) {
+              // Object.assign would set the prototype instead of copying the field.
+              for (const value of values) rows.push({ ...row, [column]: value })
+            } else {
+              // Object.assign copies a row several times faster than a spread does (Node 20), and this is per word.
+              for (const value of values) rows.push(Object.assign({}, row, { [column]: value }))
+            }
             return rows
           }),
         )
