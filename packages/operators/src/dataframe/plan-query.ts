@@ -43,7 +43,7 @@ export interface PlanOptions {
  *
  * - `'two-phase'`: a partial aggregate before the hash exchange folds each instance's rows per group (and
  *   window slice) into one accumulator, and only those cross to the aggregate, which merges them (Spark's
- *   `partial_count` → exchange → `merge_count`). The aggregator must `merge` (count, sum, min, max, avg,
+ *   `partial_count` → exchange → final `count`). The aggregator must `merge` (count, sum, min, max, avg,
  *   and `agg` of those), and the windows, if any, must be tumbling or sliding.
  * - `'one-phase'`: every row crosses the exchange.
  * - `'auto'` (the default): two phases when they can be and the aggregation has more than one instance
@@ -51,6 +51,13 @@ export interface PlanOptions {
  *
  * The rows are the same either way (sums of non-integers may differ in the last bits, the additions
  * being done in another order, as in Spark), and a checkpoint taken one way restores the other.
+ *
+ * @example
+ * ```ts
+ * words.groupBy('word').count().writeStream({ sink, outputMode: 'update', parallelism: 2, workers: 2 })
+ * // explain(): … partial (partial-aggregate) [2] <-chained- explode-1, aggregate (keyed-aggregate) [2] <=hash= partial …
+ * words.groupBy('word').count().writeStream({ sink, outputMode: 'update', parallelism: 2, aggPhaseStrategy: 'one-phase' })
+ * ```
  */
 export type AggPhaseStrategy = 'auto' | 'one-phase' | 'two-phase'
 
