@@ -79,6 +79,12 @@ type RowStep = Extract<Step, { kind: 'row' | 'filter' | 'decode' }>
 export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery {
   const { steps } = plan
   checkRules(steps, options.outputMode)
+  const strategy = options.aggPhaseStrategy ?? 'auto'
+  if (strategy !== 'auto' && strategy !== 'one-phase' && strategy !== 'two-phase') {
+    throw new ConfigError(
+      `aggPhaseStrategy ${JSON.stringify(strategy)} is not one of 'auto', 'one-phase', 'two-phase'`,
+    )
+  }
   const prefixEnd = steps.findIndex((s) => !isFusable(s))
   const prefix = steps.slice(0, prefixEnd === -1 ? steps.length : prefixEnd)
   const rest = steps.slice(prefix.length)
@@ -195,11 +201,6 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
 /** Whether `groupBy` runs in two phases: what the strategy asks, where the aggregator and windows allow it. */
 function inTwoPhases(step: Extract<Step, { kind: 'aggregate' }>, options: PlanOptions): boolean {
   const strategy = options.aggPhaseStrategy ?? 'auto'
-  if (strategy !== 'auto' && strategy !== 'one-phase' && strategy !== 'two-phase') {
-    throw new ConfigError(
-      `aggPhaseStrategy ${JSON.stringify(strategy)} is not one of 'auto', 'one-phase', 'two-phase'`,
-    )
-  }
   if (strategy === 'one-phase') return false
   const why =
     typeof step.aggregator.merge !== 'function'
