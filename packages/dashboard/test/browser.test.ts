@@ -83,10 +83,10 @@ test.after.always(async () => {
 
     await page.goto(dashboard.url)
     const nodes = running.query.metricsSnapshot().graph.nodes.map((n) => n.id)
-    t.deepEqual(nodes, ['source', 'window', 'aggregate', 'project', 'sink'])
+    t.deepEqual(nodes, ['source', 'window', 'partial', 'aggregate', 'project', 'sink'])
     for (const id of nodes) await page.locator(`#graph svg g[data-node="${id}"]`).waitFor()
     t.is(await page.locator('#graph svg g[data-node]').count(), nodes.length, 'one box per operator')
-    t.is(await page.locator('#graph svg path.edge').count(), 4, 'one arrow per edge')
+    t.is(await page.locator('#graph svg path.edge').count(), 5, 'one arrow per edge')
     t.is(await page.locator('nav button').textContent(), 'watermarked_counts')
 
     const charts = ['throughput', 'busy', 'backpressure', 'lag', 'state']

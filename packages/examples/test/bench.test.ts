@@ -10,6 +10,7 @@ import {
 } from '../src/bench/baselines.js'
 import { loadTexts, replay } from '../src/bench/corpus.js'
 import { arraySource, weirWindowCount, weirWordCount, type WeirRunOptions } from '../src/bench/weir.js'
+import { dataFrameWordCount } from '../src/bench/workers.js'
 
 // Correctness only: the bench's contenders must compute the same result, or its figures mean nothing.
 const lines = replay(loadTexts(), { records: 20_000 })
@@ -54,3 +55,13 @@ for (const [name, windows] of [
     t.deepEqual({ counts: sorted(weir.counts), dropped: weir.dropped }, expected)
   })
 }
+
+test("the workers bench's DataFrame word count counts what the loop counts, in two phases and in one", async (t) => {
+  const loop = loopWordCount(lines)
+  for (const aggPhaseStrategy of ['auto', 'one-phase'] as const) {
+    const run = await dataFrameWordCount(lines, { workers: 1, aggPhaseStrategy })
+    t.true(run.instance0.size > 1000, aggPhaseStrategy)
+    for (const [word, n] of run.instance0)
+      t.is(loop.get(word), n, `${aggPhaseStrategy}: the loop's count of ${JSON.stringify(word)}`)
+  }
+})

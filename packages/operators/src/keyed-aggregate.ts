@@ -32,9 +32,10 @@ export interface KeyedAggregateOptions<V, A, R> {
   /** Send late records to the side output `'late'` (they are counted either way). */
   readonly lateOutput?: boolean
   /**
-   * What the records carry: `'values'` (the default) to add, or `'partials'`: `[key, acc]` pairs from a
-   * `partialAggregate` upstream, whose accumulators are merged (`aggregator.merge`, required). The state,
-   * its snapshots and the rows are the same as with values. Without windows only.
+   * What the records carry: `'values'` (the default) to add, or `'partials'`: `[key, acc, rows]` from a
+   * `partialAggregate` upstream (with the same `windows`), whose accumulators are merged
+   * (`aggregator.merge`, required). The state, its snapshots and the rows are the same as with values; a
+   * late partial counts as `rows` dropped rows. Not with session windows, nor with `lateOutput`.
    */
   readonly input?: 'values' | 'partials'
 }
@@ -80,8 +81,10 @@ export function keyedAggregate<V, A, R>(
   const lateOutput = options.lateOutput ?? false
   checkAggregateOptions(id, options, allowedLateness)
   // Partials are folded in with merge: the tables then keep the same accumulators as with values.
-  const folding: Aggregator<V, A, R> =
-    options.input === 'partials' ? mergingPartials(aggregator as Aggregator<unknown, A, R>) : aggregator
+  const partials = options.input === 'partials'
+  const folding: Aggregator<V, A, R> = partials
+    ? mergingPartials(aggregator as Aggregator<unknown, A, R>)
+    : aggregator
   return defineOperator<V, AggregateRow<R>>({
     id,
     name: 'keyed-aggregate',
@@ -120,10 +123,11 @@ export function keyedAggregate<V, A, R>(
             const record = records[i]
             const outcome = table.add(record)
             if (outcome === ADDED) continue
+            const rows = partials ? (record.value as Partial<unknown>)[2] : 1
             if (outcome === LATE) {
-              late++
+              late += rows
               if (lateOutput) (lateRecords ??= []).push(record)
-            } else withoutTime++
+            } else withoutTime += rows
           }
           ctx.counters.add('numRowsDroppedByWatermark', late)
           ctx.counters.add('numRowsWithoutEventTime', withoutTime)

@@ -46,13 +46,15 @@ export interface Resume {
 
 /**
  * The behaviour of one operator instance: an actor that sees one message at a time, in order. Only the
- * hooks it needs are written; forwarding watermarks, barriers and End downstream is the runtime's job
+ * hooks it needs are written; forwarding watermarks, barriers, Idle and End downstream is the runtime's job
  * and happens after the hook returns (so rows emitted in `onWatermark` precede the watermark).
  */
 export interface OperatorLogic<I, O> {
   onData(records: readonly StreamRecord<I>[], out: Output<O>): void
   onWatermark?(time: number, out: Output<O>): void
   onBarrier?(barrier: BarrierMessage, out: Output<O>): void
+  /** The input went idle (Idle comes next downstream): an operator that holds records back emits them here. */
+  onIdle?(out: Output<O>): void
   onEnd?(out: Output<O>): void
   snapshot?(): OperatorSnapshot
 }

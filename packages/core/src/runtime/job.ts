@@ -673,7 +673,12 @@ export class Job {
   }
 }
 
-/** A checkpoint restores only into the graph that wrote it: same nodes, same operators, same key groups. */
+/**
+ * A checkpoint restores only into a graph whose state lines up with it: the same maxParallelism, and the
+ * same sources, sinks and stateful operators under the same ids. Stateless operators are left out on both
+ * sides (one the checkpoint holds no state for, or one that keeps none now): adding or removing one, e.g.
+ * the partial aggregate of a two-phase aggregation, loses nothing and misreads nothing.
+ */
 function checkCompatible(plan: PhysicalPlan, checkpoint: Checkpoint): void {
   if (checkpoint.maxParallelism !== plan.maxParallelism) {
     throw new ConfigError(
@@ -683,16 +688,31 @@ function checkCompatible(plan: PhysicalPlan, checkpoint: Checkpoint): void {
   }
   const now = new Map(plan.nodes.map((n) => [n.id, n.spec.kind === 'transform' ? n.spec.name : n.spec.kind]))
   const then = new Map(Object.entries(checkpoint.nodes).map(([id, n]) => [id, n.name]))
+  const keepsState = new Set(
+    plan.nodes.filter((n) => n.spec.kind !== 'transform' || n.spec.stateful).map((n) => n.id),
+  )
+  const heldState = new Set(
+    Object.entries(checkpoint.nodes)
+      .filter(([, n]) => n.name === 'source' || n.name === 'sink' || n.instances.some(holdsState))
+      .map(([id]) => id),
+  )
   const changes: string[] = []
   for (const [id, name] of then) {
+    if (!heldState.has(id) && !keepsState.has(id)) continue
     if (!now.has(id)) changes.push(`'${id}' (${name}) is gone`)
     else if (now.get(id) !== name) changes.push(`'${id}' was ${name}, is ${now.get(id)}`)
   }
-  for (const [id, name] of now) if (!then.has(id)) changes.push(`'${id}' (${name}) is new`)
+  for (const [id, name] of now) {
+    if (keepsState.has(id) && !then.has(id)) changes.push(`'${id}' (${name}) is new`)
+  }
   if (changes.length > 0) {
     throw new ConfigError(
       `the checkpoint was written by another query shape: ${changes.join('; ')}. ` +
         `Restore with the graph that wrote it, or use a new checkpoint location`,
     )
   }
+}
+
+function holdsState(snapshot: OperatorSnapshot | undefined): boolean {
+  return snapshot !== undefined && (snapshot.union !== undefined || (snapshot.keyGroups?.size ?? 0) > 0)
 }

@@ -165,6 +165,7 @@ export class OperatorInstance implements Emitter, InstanceAddress {
         return
       }
       case 'idle':
+        this.logic.onIdle?.(this.output)
         this.forward(message)
         return
       case 'end':

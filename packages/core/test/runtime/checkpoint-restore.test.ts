@@ -98,6 +98,14 @@ function runningCount(misplaced: string[]) {
   })
 }
 
+function passThrough() {
+  return defineOperator<string, string>({
+    id: 'pass',
+    name: 'pass',
+    build: () => ({ onData: (records, out) => out.emit(records) }),
+  })
+}
+
 /** One run of the word count over the log, until `rows` rows are written, then a graceful stop. */
 async function run(options: {
   backend?: MemoryStateBackend
@@ -107,13 +115,15 @@ async function run(options: {
   misplaced: string[]
   /** Ends an epoch once this many rows are written, before reading on. */
   epochAfter?: { rows: number; visible: Readonly<Record<string, number>> }
+  /** Puts a stateless operator between the source and the exchange. */
+  passThrough?: boolean
 }): Promise<{ rows: Counted[]; epochs: number[] }> {
   const source = new ReplaySource(LOG)
   let written = 0
   const out = new CollectSink<Counted>({ onWrite: (rows) => (written += rows.length) })
   const graph = new StreamGraph()
-  graph
-    .from(defineSource('words', source), { parallelism: options.parallelism.source })
+  const words = graph.from(defineSource('words', source), { parallelism: options.parallelism.source })
+  ;(options.passThrough ? words.via(passThrough(), { parallelism: options.parallelism.source }) : words)
     .keyBy((w) => w)
     .via(runningCount(options.misplaced), { parallelism: options.parallelism.count })
     .to(defineSink('out', out), { parallelism: options.parallelism.count })
@@ -173,6 +183,33 @@ test('resumes state and source positions across restarts at other parallelisms, 
   t.deepEqual(misplaced, [])
 })
 
+test('restores across a stateless operator added, then removed, as if never stopped', async (t) => {
+  const misplaced: string[] = []
+  const uninterrupted = await run({ parallelism: { source: 2, count: 2 }, visible: ALL, rows: 16, misplaced })
+  const backend = new MemoryStateBackend()
+  const first = await run({
+    backend,
+    parallelism: { source: 2, count: 2 },
+    visible: { s0: 4, s1: 2 },
+    rows: 6,
+    misplaced,
+  })
+  const second = await run({
+    backend,
+    parallelism: { source: 2, count: 2 },
+    visible: { s0: 6, s1: 6 },
+    rows: 6,
+    misplaced,
+    passThrough: true,
+  })
+  const third = await run({ backend, parallelism: { source: 2, count: 2 }, visible: ALL, rows: 4, misplaced })
+  t.deepEqual(
+    [...first.rows, ...second.rows, ...third.rows].sort(byWordThenCount),
+    uninterrupted.rows.sort(byWordThenCount),
+  )
+  t.deepEqual(misplaced, [])
+})
+
 test('refuses a checkpoint written by another graph shape, naming what changed', async (t) => {
   const backend = new MemoryStateBackend()
   await run({ backend, parallelism: { source: 1, count: 1 }, visible: { s0: 1 }, rows: 1, misplaced: [] })
@@ -185,6 +222,7 @@ test('refuses a checkpoint written by another graph shape, naming what changed',
       defineOperator<string, string>({
         id: 'tally',
         name: 'count',
+        stateful: true,
         build: () => ({ onData: () => undefined }),
       }),
     )

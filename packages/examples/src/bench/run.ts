@@ -406,7 +406,7 @@ function runCompanions(): void {
     ['metrics on vs off', ['--expose-gc', join(here, 'metrics.js'), '--records', '300000', '--rounds', '5']],
     ['checkpoint cost', ['--expose-gc', join(here, 'checkpoint-run.js'), '--quick']],
     [
-      'word count on 1 thread and 2 worker threads',
+      'word count (hand-built graph and DataFrame) on 1 thread and 2 worker threads',
       [join(here, 'workers.js'), '--records', '1000000', '--rounds', '3'],
     ],
   ]

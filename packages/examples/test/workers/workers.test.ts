@@ -69,3 +69,46 @@ test('processAllAvailable reads every file held back by maxFilesPerTrigger, also
     t.true(epochs >= 9, `workers: ${workers}, ${epochs} epochs`)
   }
 })
+
+interface DataFrameRun {
+  readonly plan: string
+  readonly epochs: unknown[][]
+  readonly late: number
+}
+
+async function dataFrameQueries(workers: number, strategy: string): Promise<Record<string, DataFrameRun>> {
+  const entry = fileURLToPath(new URL('./dataframe-entry.js', import.meta.url))
+  const dir = await mkdtemp(join(tmpdir(), 'weir-dataframe-workers-'))
+  const { stdout } = await run(process.execPath, [entry, String(workers), strategy, dir], {
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  await rm(dir, { recursive: true, force: true })
+  return JSON.parse(stdout) as Record<string, DataFrameRun>
+}
+
+test("the tutorial's DataFrame queries at parallelism 2 give every epoch's rows of one phase on one thread in two phases on two threads", async (t) => {
+  const [reference, twoThreads, oneThread] = await Promise.all([
+    dataFrameQueries(1, 'one-phase'),
+    dataFrameQueries(2, 'auto'),
+    dataFrameQueries(1, 'auto'),
+  ])
+  t.deepEqual(Object.keys(reference), [
+    'word counts, complete',
+    'windowed counts, update',
+    'watermarked counts, append',
+    'watermarked counts, update',
+  ])
+  for (const [query, expected] of Object.entries(reference)) {
+    t.notRegex(expected.plan, /partial-aggregate/, query)
+    t.regex(twoThreads[query].plan, /^partial \(partial-aggregate\) \[2\]/m, query)
+    t.true(
+      expected.epochs.every((rows) => rows.length > 0),
+      `${query}: an epoch without rows`,
+    )
+    t.deepEqual(twoThreads[query].epochs, expected.epochs, query)
+    t.deepEqual(oneThread[query].epochs, expected.epochs, query)
+    t.is(oneThread[query].late, expected.late, query)
+  }
+  t.true(reference['watermarked counts, append'].late > 0, 'nothing late')
+})

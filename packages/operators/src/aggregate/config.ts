@@ -61,9 +61,14 @@ export function checkAggregateOptions<V, A, R>(
           `use count(), sum, min, max, avg or combine of those, or input 'values'`,
       )
     }
-    if (windows !== undefined) {
+    if (windows?.kind === 'session') {
       throw new ConfigError(
-        `${where}: input 'partials' is for aggregations without windows (with windows, lateness is decided per record): use input 'values'`,
+        `${where}: input 'partials' does not go with session windows (a session is known only once its records meet): use input 'values'`,
+      )
+    }
+    if (options.lateOutput) {
+      throw new ConfigError(
+        `${where}: lateOutput needs the late records themselves, and input 'partials' has only their accumulators: use input 'values'`,
       )
     }
   }

@@ -10,7 +10,7 @@ import {
   type Trigger,
 } from '@weir/core'
 import type { OutputMode } from '../aggregate/table.js'
-import { planQuery } from './plan-query.js'
+import { planQuery, type AggPhaseStrategy } from './plan-query.js'
 import type { LogicalPlan } from './steps.js'
 
 /** When epochs end, in Spark's words. */
@@ -46,6 +46,11 @@ export interface WriteStreamOptions<T> {
    * join the query when they reach this `start()`: see `isWeirWorker()` and docs/workers.md.
    */
   readonly workers?: number
+  /**
+   * Whether `groupBy` aggregates before the exchange too (default `'auto'`: when it has more than one
+   * instance and the aggregator can merge). See `AggPhaseStrategy`.
+   */
+  readonly aggPhaseStrategy?: AggPhaseStrategy
 }
 
 const OPTIONS = new Set([
@@ -62,6 +67,7 @@ const OPTIONS = new Set([
   'manager',
   'clock',
   'workers',
+  'aggPhaseStrategy',
 ])
 
 /** Spark's `DataStreamWriter`: `start()` checks everything, builds the graph and runs it. */
@@ -92,6 +98,7 @@ export class DataStreamWriter<T> {
       idleTimeoutMs:
         options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout'),
       deadLetterSink: options.deadLetterSink,
+      aggPhaseStrategy: options.aggPhaseStrategy,
     })
     return (options.manager ?? defaultStreams).start(planned.graph, {
       queryName: options.queryName,

@@ -66,3 +66,28 @@ test('counts tweets per sliding window with a watermark in update mode', async (
     '10:01-10:06=1',
   ])
 })
+
+test('explode keeps every other column of the row, one named __proto__ included', async (t) => {
+  const out = new CollectSink<Record<string, unknown>>()
+  const query = await readStream(listSource(['{"__proto__": {"x": 1}, "text": "a b"}', '{"text": "c"}']))
+    .map((line) => JSON.parse(line) as { text: string })
+    .explode('word', (row) => row.text.split(' '))
+    .writeStream({
+      sink: out,
+      outputMode: 'append',
+      manager: new StreamingQueryManager(),
+      trigger: { availableNow: true },
+    })
+    .start()
+  await query.awaitTermination()
+  const rows = out.rows()
+  t.deepEqual(
+    rows.map((row) => [Object.keys(row), row.word, Object.getPrototypeOf(row) === Object.prototype]),
+    [
+      [['__proto__', 'text', 'word'], 'a', true],
+      [['__proto__', 'text', 'word'], 'b', true],
+      [['text', 'word'], 'c', true],
+    ],
+  )
+  t.deepEqual(Object.getOwnPropertyDescriptor(rows[0], '__proto__')?.value, { x: 1 })
+})
