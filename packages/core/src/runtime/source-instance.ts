@@ -192,7 +192,8 @@ export class SourceInstance implements InstanceAddress {
         this.finish()
         this.wakeCaughtUp()
       } else if (batch === 'idle') {
-        this.checkIdle()
+        // A reader that holds data back for a later epoch (a per-epoch cap) is waiting, not idle.
+        if (!this.throttled) this.checkIdle()
         if (this.reader.splits().length === 0) this.goIdle()
         this.wakeCaughtUp()
       } else {
@@ -208,7 +209,7 @@ export class SourceInstance implements InstanceAddress {
 
   /** The reader holds data back until an epoch commits (see `SourceReader.throttled`). */
   get throttled(): boolean {
-    if (this.finished || this.stopping || this.ended || !this.reader.throttled) return false
+    if (this.finished || this.ended || !this.reader.throttled) return false
     try {
       return this.reader.throttled()
     } catch {

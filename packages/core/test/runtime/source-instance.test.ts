@@ -38,6 +38,8 @@ async function runScript(options: {
   bounded?: boolean
   eventTime?: EventTimeOptions<Event>
   restored?: ReadonlyMap<string, unknown>
+  /** The reader's `throttled()`: holds data back for a later epoch. */
+  throttled?: () => boolean
 }) {
   const clock = new ManualClock()
   const out: Message[] = []
@@ -58,6 +60,7 @@ async function runScript(options: {
     },
     splits: () => options.splits,
     close: () => Promise.resolve(),
+    ...(options.throttled ? { throttled: options.throttled } : {}),
   }
   const spec = defineSource<Event>(
     'events',
@@ -185,6 +188,27 @@ test('leaves a split out of the minimum once it had no data for idleTimeout, and
     emitted(ev('f', 350)),
     watermark(350),
   ])
+})
+
+test('does not take a reader that holds data back for a later epoch for idle, however long it waits', async (t) => {
+  const script = (throttled: boolean) =>
+    runScript({
+      splits: ['p0', 'p1'],
+      eventTime: { timestamp: (e) => e.t as number, watermark: { delay: 0, idleTimeout: 1_000 } },
+      throttled: () => throttled,
+      steps: [
+        batch('p0', 1, ev('a', 100)),
+        batch('p1', 1, ev('b', 50)),
+        ({ clock }) => clock.advance(5_000),
+        'idle',
+        'idle',
+      ],
+    })
+  // Its share of the epoch read (maxFilesPerTrigger, maxOffsetsPerTrigger), it waits for a commit, not
+  // for data: its splits keep holding the watermark.
+  t.deepEqual((await script(true)).out, [emitted(ev('a', 100)), emitted(ev('b', 50)), watermark(50)])
+  // Not holding anything back, both splits have been quiet for idleTimeout: the instance is idle.
+  t.deepEqual((await script(false)).out, [emitted(ev('a', 100)), emitted(ev('b', 50)), watermark(50), IDLE])
 })
 
 test('moves the watermark of a bounded source to +∞ when it ends', async (t) => {
