@@ -24,30 +24,43 @@ import {
   type RepartitionInput,
   type RepartitionPosition,
 } from '../../src/index.js'
-import { decodeMessage, encodeMessage } from '../../src/kafka/repartition/repartition-record.js'
+import { decodeRecord, encodeRecord } from '../../src/kafka/repartition/repartition-record.js'
 
-test('a repartition message round-trips, ±Infinity watermarks included', (t) => {
-  for (const message of [
+test('a repartition record carries its messages in order, ±Infinity watermarks included', (t) => {
+  const messages = [
     { k: 'd', w: 'tweets-0', s: 129, t: 1_000, key: 'a', v: { n: 1 } },
     { k: 'w', w: 'tweets-3', wm: -Infinity },
     { k: 'w', w: 'tweets-3', wm: Infinity },
     { k: 'w', w: 'tweets-1', wm: 42 },
-  ] as const)
-    t.deepEqual(decodeMessage(encodeMessage(message)), message)
+  ] as const
+  t.deepEqual(decodeRecord(encodeRecord(messages)), messages)
+  // One message alone, not in an array, is a record of one.
+  t.deepEqual(decodeRecord('{"k":"w","w":"x","wm":5}'), [{ k: 'w', w: 'x', wm: 5 }])
 })
 
-test('a record that is no repartition message is refused with its reason', (t) => {
-  t.is(decodeMessage('{oops'), 'not JSON')
-  t.is(decodeMessage('3'), 'not a repartition message')
-  t.is(decodeMessage('{"k":"d","s":1,"t":1,"key":"a"}'), 'no writer (w)')
-  t.is(
-    decodeMessage('{"k":"d","w":"x","s":1.5,"t":1,"key":"a"}'),
-    'sequence number 1.5 is not a whole number',
+test('what is no repartition message is refused with its reason, the good messages beside it kept', (t) => {
+  t.deepEqual(decodeRecord('{oops'), ['not JSON'])
+  t.deepEqual(decodeRecord('3'), ['not a repartition message'])
+  const reasons = decodeRecord(
+    JSON.stringify([
+      { k: 'd', s: 1, t: 1, key: 'a' },
+      { k: 'd', w: 'x', s: 1.5, t: 1, key: 'a' },
+      { k: 'd', w: 'x', s: 1, t: 'soon', key: 'a' },
+      { k: 'd', w: 'x', s: 1, t: 1 },
+      { k: 'w', w: 'x', wm: 'high' },
+      { k: 'z', w: 'x' },
+      { k: 'w', w: 'x', wm: 7 },
+    ]),
   )
-  t.is(decodeMessage('{"k":"d","w":"x","s":1,"t":"soon","key":"a"}'), 'event time "soon" is not a number')
-  t.is(decodeMessage('{"k":"d","w":"x","s":1,"t":1}'), 'no key')
-  t.is(decodeMessage('{"k":"w","w":"x","wm":"high"}'), 'watermark "high" is not a number')
-  t.is(decodeMessage('{"k":"z","w":"x"}'), `kind "z" is neither 'd' (data) nor 'w' (watermark)`)
+  t.deepEqual(reasons, [
+    'no writer (w)',
+    'sequence number 1.5 is not a whole number',
+    'event time "soon" is not a number',
+    'no key',
+    'watermark "high" is not a number',
+    `kind "z" is neither 'd' (data) nor 'w' (watermark)`,
+    { k: 'w', w: 'x', wm: 7 },
+  ])
 })
 
 test('a key always lands in the partition that holds its key group', (t) => {
@@ -66,7 +79,7 @@ function feedOf(records: Record<number, readonly (object | string | null)[]>): R
       Number(p),
       list.map((r, offset) => ({
         offset,
-        value: r === null ? null : Buffer.from(typeof r === 'string' ? r : encodeMessage(r as never)),
+        value: r === null ? null : Buffer.from(typeof r === 'string' ? r : encodeRecord([r as never])),
       })),
     ]),
   )
@@ -258,4 +271,26 @@ test('partition checkpoints keep each partition its key groups and split, and me
     [new Map([[3, 'a']]), new Map([[100, 'b']])],
   )
   t.is(both.watermark, 1000)
+})
+
+test('the source reads every message of a packed record, rejecting a bad one by its place', async (t) => {
+  const packed = encodeRecord([
+    data('in-0', 1, 'a') as never,
+    { k: 'q', w: 'in-0' } as never,
+    data('in-0', 2, 'b') as never,
+    mark('in-0', 900) as never,
+  ])
+  const reader = await repartitionSource({
+    topic: 'q-agg-repartition',
+    partitions: [0],
+    writers: ['in-0'],
+    feed: feedOf({ 0: [packed] }),
+  }).createReader(context())
+  const batch = (await reader.poll()) as SourceBatch<RepartitionInput>
+  t.deepEqual(
+    batch.values.map((v) => ('rejected' in v ? v.rejected : v.key)),
+    ['a', `kind "q" is neither 'd' (data) nor 'w' (watermark) (offset 0, message 1)`, 'b'],
+  )
+  t.is(batch.watermark, 900)
+  t.deepEqual(batch.timestamps, [1001, null, 1002])
 })

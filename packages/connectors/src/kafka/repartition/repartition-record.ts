@@ -1,7 +1,7 @@
 import { instanceForKeyGroup, keyGroupOf } from '@weir/core'
 
 /**
- * What goes through a repartition topic, as the value of each Kafka record (JSON):
+ * What goes through a repartition topic, as the messages of each Kafka record (see `encodeRecord`):
  *
  * - a data record of writer `w` (an upstream task: one input partition), number `s` in that writer's
  *   deterministic sequence (so a replayed record can be recognised and dropped), event time `t`, key `k`
@@ -45,22 +45,37 @@ export function partitionOfKey(key: string, maxParallelism: number, partitions: 
   return instanceForKeyGroup(keyGroupOf(key, maxParallelism), maxParallelism, partitions)
 }
 
-/** JSON has no ±Infinity: a watermark travels as a number or as the text `-Infinity`/`Infinity`. */
-export function encodeMessage(message: RepartitionMessage): string {
-  return JSON.stringify(message, (_, v: unknown) =>
+/**
+ * The value of one Kafka record of a repartition topic: a JSON array of messages, in order (one record
+ * carries everything a write has for its partition: a send of a few large records costs a fraction of
+ * one record per row). JSON has no ±Infinity: a watermark travels as a number or as the text
+ * `-Infinity`/`Infinity`.
+ */
+export function encodeRecord(messages: readonly RepartitionMessage[]): string {
+  return JSON.stringify(messages, (_, v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
   )
 }
 
-/** The message in a repartition record's text, or why it is not one (the reader dead-letters it). */
-export function decodeMessage(text: string): RepartitionMessage | string {
-  let m: { k?: unknown; w?: unknown; wm?: unknown; s?: unknown; t?: unknown; key?: unknown }
+/**
+ * The messages of a repartition record's text, each one or the reason it is not one (the reader
+ * dead-letters those); a record that is not JSON at all is one reason. A single message, not in an
+ * array, is read as an array of one.
+ */
+export function decodeRecord(text: string): (RepartitionMessage | string)[] {
+  let parsed: unknown
   try {
-    m = JSON.parse(text) as typeof m
+    parsed = JSON.parse(text)
   } catch {
-    return 'not JSON'
+    return ['not JSON']
   }
-  if (m === null || typeof m !== 'object') return 'not a repartition message'
+  return (Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]).map(checkMessage)
+}
+
+/** The message `value` is, or why it is not one. */
+function checkMessage(value: unknown): RepartitionMessage | string {
+  if (value === null || typeof value !== 'object') return 'not a repartition message'
+  const m = value as { k?: unknown; w?: unknown; wm?: unknown; s?: unknown; t?: unknown; key?: unknown }
   if (typeof m.w !== 'string') return 'no writer (w)'
   if (m.k === 'w') {
     const wm = Number(m.wm)

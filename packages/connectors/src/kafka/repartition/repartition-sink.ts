@@ -9,7 +9,12 @@ import {
 import type { Message } from 'kafkajs'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
 import type { KafkaProducer } from '../client.js'
-import { encodeMessage, partitionOfKey, type RepartitionRow } from './repartition-record.js'
+import {
+  encodeRecord,
+  partitionOfKey,
+  type RepartitionMessage,
+  type RepartitionRow,
+} from './repartition-record.js'
 
 export interface RepartitionSinkOptions extends KafkaConnectionOptions {
   readonly topic: string
@@ -17,9 +22,13 @@ export interface RepartitionSinkOptions extends KafkaConnectionOptions {
   readonly maxParallelism?: number
 }
 
+/** Messages per Kafka record at most, so that a record stays far below a broker's size limit. */
+const MESSAGES_PER_RECORD = 500
+
 /**
  * Writes `repartitionRows` output to a repartition topic: a data row to the partition of its key
- * group (`partitionOfKey`), a watermark row to every partition. Sends go one at a time, so each
+ * group (`partitionOfKey`), a watermark row to every partition; what a write has for a partition goes
+ * as one Kafka record (an array of messages, up to 500; see `encodeRecord`). Sends go one at a time, so each
  * writer's records reach each partition in order (the reader's duplicate check relies on it; the
  * mock cluster has no idempotent producer). `write` resolves once Kafka acknowledged, so an epoch's
  * barrier comes after its rows are in the topic and the input offsets are committed only then.
@@ -86,7 +95,12 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
   }
 
   async write(rows: readonly RepartitionRow[]): Promise<void> {
-    const messages: Message[] = []
+    const byPartition = new Map<number, RepartitionMessage[]>()
+    const add = (partition: number, message: RepartitionMessage) => {
+      const list = byPartition.get(partition)
+      if (list) list.push(message)
+      else byPartition.set(partition, [message])
+    }
     // Only a writer's last watermark of the call matters, and it must follow that writer's data.
     const last = new Map<string, number>()
     for (const row of rows)
@@ -94,7 +108,7 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
         last.set(row.writer, Math.max(last.get(row.writer) ?? -Infinity, row.watermark))
     for (const row of rows) {
       if (row.kind === 'data') {
-        const message = encodeMessage({
+        add(partitionOfKey(row.key, this.maxParallelism, this.partitions), {
           k: 'd',
           w: row.writer,
           s: row.seq,
@@ -102,16 +116,14 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
           key: row.key,
           v: row.value,
         })
-        messages.push({
-          partition: partitionOfKey(row.key, this.maxParallelism, this.partitions),
-          key: row.key,
-          value: message,
-        })
       }
     }
-    for (const [writer, wm] of last) {
-      const value = encodeMessage({ k: 'w', w: writer, wm })
-      for (let p = 0; p < this.partitions; p++) messages.push({ partition: p, value })
+    for (const [writer, wm] of last)
+      for (let p = 0; p < this.partitions; p++) add(p, { k: 'w', w: writer, wm })
+    const messages: Message[] = []
+    for (const [partition, list] of byPartition) {
+      for (let i = 0; i < list.length; i += MESSAGES_PER_RECORD)
+        messages.push({ partition, value: encodeRecord(list.slice(i, i + MESSAGES_PER_RECORD)) })
     }
     if (messages.length === 0) return
     try {

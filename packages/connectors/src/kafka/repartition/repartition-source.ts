@@ -1,5 +1,5 @@
 import type { DecodeContext, Source, SourceBatch, SourceReader, SourceReaderContext } from '@weir/core'
-import { decodeMessage } from './repartition-record.js'
+import { decodeRecord } from './repartition-record.js'
 
 /** A record of a repartition topic as the downstream sub-topology sees it. */
 export interface RepartitionData {
@@ -136,21 +136,24 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
       if (offset < state.offset) continue
       state.offset = offset + 1
       const raw = value === null ? '' : value.toString()
-      const message = value === null ? 'no value (a tombstone)' : decodeMessage(raw)
-      if (typeof message === 'string') {
-        values.push({ rejected: `${message} (offset ${offset})`, raw })
-        timestamps.push(null)
-        continue
-      }
-      const writer = state.writers.get(message.w) ?? { wm: -Infinity, seq: -1 }
-      state.writers.set(message.w, writer)
-      if (message.k === 'w') {
-        if (message.wm > writer.wm) writer.wm = message.wm
-      } else if (message.s > writer.seq) {
-        writer.seq = message.s
-        values.push({ key: message.key, t: message.t, value: message.v })
-        timestamps.push(message.t)
-      }
+      const messages = value === null ? ['no value (a tombstone)'] : decodeRecord(raw)
+      messages.forEach((message, i) => {
+        if (typeof message === 'string') {
+          const where = messages.length > 1 ? `offset ${offset}, message ${i}` : `offset ${offset}`
+          values.push({ rejected: `${message} (${where})`, raw })
+          timestamps.push(null)
+          return
+        }
+        const writer = state.writers.get(message.w) ?? { wm: -Infinity, seq: -1 }
+        state.writers.set(message.w, writer)
+        if (message.k === 'w') {
+          if (message.wm > writer.wm) writer.wm = message.wm
+        } else if (message.s > writer.seq) {
+          writer.seq = message.s
+          values.push({ key: message.key, t: message.t, value: message.v })
+          timestamps.push(message.t)
+        }
+      })
     }
     let watermark = Infinity
     for (const w of this.options.writers)
