@@ -24,6 +24,10 @@ export interface RepartitionSinkOptions extends KafkaConnectionOptions {
 
 /** Messages per Kafka record at most, so that a record stays far below a broker's size limit. */
 const MESSAGES_PER_RECORD = 500
+/** Bytes of a Kafka record at most. */
+const RECORD_BYTES = 128 * 1024
+/** Bytes of one send at most (a broker refuses a batch over 1 MB by default). */
+const SEND_BYTES = 256 * 1024
 
 /**
  * Writes `repartitionRows` output to a repartition topic: a data row to the partition of its key
@@ -120,12 +124,32 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
     }
     for (const [writer, wm] of last)
       for (let p = 0; p < this.partitions; p++) add(p, { k: 'w', w: writer, wm })
-    const messages: Message[] = []
+    // Sends of at most SEND_BYTES, one after the other: a broker refuses a batch over 1 MB by default.
+    let messages: Message[] = []
+    let bytes = 0
     for (const [partition, list] of byPartition) {
-      for (let i = 0; i < list.length; i += MESSAGES_PER_RECORD)
-        messages.push({ partition, value: encodeRecord(list.slice(i, i + MESSAGES_PER_RECORD)) })
+      for (let i = 0; i < list.length;) {
+        // A record of up to 500 messages, fewer when they are large.
+        let size = Math.min(MESSAGES_PER_RECORD, list.length - i)
+        let value = encodeRecord(list.slice(i, i + size))
+        while (value.length > RECORD_BYTES && size > 1) {
+          size = Math.ceil(size / 2)
+          value = encodeRecord(list.slice(i, i + size))
+        }
+        i += size
+        if (bytes + value.length > SEND_BYTES && messages.length > 0) {
+          await this.send(messages)
+          messages = []
+          bytes = 0
+        }
+        messages.push({ partition, value })
+        bytes += value.length
+      }
     }
-    if (messages.length === 0) return
+    if (messages.length > 0) await this.send(messages)
+  }
+
+  private async send(messages: Message[]): Promise<void> {
     try {
       await this.producer.send({ topic: this.topic, messages, acks: -1 })
     } catch (cause) {
