@@ -32,19 +32,28 @@ export function snapshotJob(job: JobParts): JobMetrics {
   const nodes = new Map(job.plan.nodes.map((n) => [n.id, n]))
   const operatorOf = (nodeId: string) => nodes.get(nodeId)!.spec.name
   const instances: InstanceMetrics[] = []
+  /** The fields every kind of instance has; `counts` names the counters that are its in, out and batches. */
+  const common = (
+    i: { nodeId: string; instance: number; watermark: number; busyMs: number },
+    kind: InstanceMetrics['kind'],
+    counters: Record<string, number>,
+    counts: readonly [recordsIn: string, recordsOut: string, batches: string],
+  ) => ({
+    nodeId: i.nodeId,
+    operator: operatorOf(i.nodeId),
+    kind,
+    instance: i.instance,
+    recordsIn: counters[counts[0]] ?? 0,
+    recordsOut: counters[counts[1]] ?? 0,
+    batches: counters[counts[2]] ?? 0,
+    watermark: i.watermark,
+    busyMs: i.busyMs,
+    counters,
+  })
   for (const s of job.sources) {
     const counters = s.counters.toJSON()
     instances.push({
-      nodeId: s.nodeId,
-      operator: operatorOf(s.nodeId),
-      kind: 'source',
-      instance: s.instance,
-      recordsIn: counters.recordsRead ?? 0,
-      recordsOut: counters.recordsOut ?? 0,
-      batches: counters.batchesOut ?? 0,
-      watermark: s.watermark,
-      busyMs: s.busyMs,
-      counters,
+      ...common(s, 'source', counters, ['recordsRead', 'recordsOut', 'batchesOut']),
       backpressuredMs: s.backpressuredMs,
     })
   }
@@ -53,16 +62,7 @@ export function snapshotJob(job: JobParts): JobMetrics {
     const spec = nodes.get(o.nodeId)!.spec
     const stateful = spec.kind === 'transform' && spec.stateful
     instances.push({
-      nodeId: o.nodeId,
-      operator: operatorOf(o.nodeId),
-      kind: 'transform',
-      instance: o.instance,
-      recordsIn: counters.recordsIn ?? 0,
-      recordsOut: counters.recordsOut ?? 0,
-      batches: counters.batchesIn ?? 0,
-      watermark: o.watermark,
-      busyMs: o.busyMs,
-      counters,
+      ...common(o, 'transform', counters, ['recordsIn', 'recordsOut', 'batchesIn']),
       ...(stateful
         ? {
             stateRows: counters.numRowsTotal ?? 0,
@@ -75,16 +75,7 @@ export function snapshotJob(job: JobParts): JobMetrics {
   for (const k of job.sinks) {
     const counters = k.counters.toJSON()
     instances.push({
-      nodeId: k.nodeId,
-      operator: operatorOf(k.nodeId),
-      kind: 'sink',
-      instance: k.instance,
-      recordsIn: counters.recordsIn ?? 0,
-      recordsOut: counters.rowsWritten ?? 0,
-      batches: counters.batchesIn ?? 0,
-      watermark: k.watermark,
-      busyMs: k.busyMs,
-      counters,
+      ...common(k, 'sink', counters, ['recordsIn', 'rowsWritten', 'batchesIn']),
       queueFill: k.queueFill,
     })
   }
