@@ -3,7 +3,7 @@
 //   node group-member.js '{"brokers": [...], "topic": "...", "groupId": "..."}'
 import { defineSink, defineSource, Job, StreamGraph } from '@weir/core'
 import { CollectSink } from '@weir/core/testing'
-import { kafkaSource, type KafkaRecord } from '../../src/index.js'
+import { kafkaSource, mockSafeAssigner, type KafkaRecord } from '../../src/index.js'
 
 const { brokers, topic, groupId } = JSON.parse(process.argv[2] ?? '{}') as {
   brokers: string[]
@@ -28,6 +28,7 @@ graph
         subscribe: [topic],
         groupMode: true,
         groupId,
+        partitionAssigners: [mockSafeAssigner()],
         startingOffsets: 'earliest',
         sessionTimeout: 6000,
         heartbeatInterval: 1000,
