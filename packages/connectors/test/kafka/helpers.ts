@@ -115,7 +115,28 @@ export function plain(record: KafkaRecord): Record<string, unknown> {
 }
 
 /** Runs kcat (a client no one here wrote) to read a topic from the beginning to its end. */
-export function kcatRead(brokers: string[], topic: string, format: string): Promise<string> {
+export async function kcatRead(brokers: string[], topic: string, format: string): Promise<string> {
+  return (await kcat(brokers, topic, format)).toString('utf8')
+}
+
+/** Every record's partition and value, as kcat reads them, for values that are not text. */
+export async function kcatReadValues(
+  brokers: string[],
+  topic: string,
+): Promise<{ partition: number; value: Buffer }[]> {
+  // A header line with the value's length, then the value's bytes as they are.
+  const out = await kcat(brokers, topic, '%p %S\\n%s')
+  const records: { partition: number; value: Buffer }[] = []
+  for (let at = 0; at < out.length;) {
+    const eol = out.indexOf(10, at)
+    const [partition, length] = out.subarray(at, eol).toString().split(' ').map(Number)
+    records.push({ partition, value: out.subarray(eol + 1, eol + 1 + length) })
+    at = eol + 1 + length
+  }
+  return records
+}
+
+function kcat(brokers: string[], topic: string, format: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'kcat',
@@ -124,15 +145,16 @@ export function kcatRead(brokers: string[], topic: string, format: string): Prom
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     )
-    let out = ''
+    const out: Buffer[] = []
     let err = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    child.stdout.on('data', (d: Buffer) => out.push(d))
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
     child.once('error', reject)
-    child.once('exit', (code) => {
+    // 'close', not 'exit': only then has all of stdout been read.
+    child.once('close', (code) => {
       clearTimeout(timer)
-      if (code === 0) resolve(out)
+      if (code === 0) resolve(Buffer.concat(out))
       else reject(new Error(`kcat exited with ${code}: ${err}`))
     })
   })
