@@ -9,6 +9,7 @@ export {
   type RepartitionRejected,
   type RepartitionFeed,
   type RepartitionPosition,
+  type RepartitionWriterPosition,
 } from './repartition-source.js'
 export { RepartitionTasks, type RepartitionTasksOptions } from './repartition-tasks.js'
 export {

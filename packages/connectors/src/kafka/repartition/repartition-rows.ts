@@ -1,24 +1,33 @@
-import { ConfigError, defineOperator, type StreamRecord, type TransformSpec } from '@weir/core'
+import {
+  checkKey,
+  ConfigError,
+  defineOperator,
+  type Key,
+  type StreamRecord,
+  type TransformSpec,
+} from '@weir/core'
 import type { RepartitionRow } from './repartition-record.js'
 
 export interface RepartitionRowsOptions<T> {
   /** The upstream task a row belongs to: its input partition, e.g. `tweets-2`. One writer = one ordered input. */
   readonly writer: (row: T) => string
-  /** The row's place in its writer's input (the Kafka offset): the same on a replay. */
+  /** The row's place in its writer's input (the Kafka offset, a whole number >= 0): the same on a replay. */
   readonly offset: (row: T) => number
-  /** What goes downstream for one row, each with the key it is grouped by (e.g. one per window). At most 64. */
-  readonly fanOut: (row: T, timestamp: number) => readonly { readonly key: string; readonly value: unknown }[]
+  /**
+   * What goes downstream for one row, each with the key it is grouped by (e.g. one per word and
+   * window), in an order that is the same on a replay: a row's outputs are numbered by it.
+   */
+  readonly fanOut: (row: T, timestamp: number) => readonly { readonly key: Key; readonly value: unknown }[]
   /** Bounded out-of-orderness of each writer's watermark, in ms (the query's `withWatermark` delay). */
   readonly delay: number
 }
 
-const MAX_FAN_OUT = 64
-
 /**
  * The upstream half of a keyed exchange through a repartition topic: turns each timed row into data
- * rows for `repartitionSink` (sequence number `offset * 64 + i`, deterministic, so the reader drops a
- * replayed one), and after each batch a watermark row for every writer the batch touched: that
- * writer's largest event time minus `delay`, as a source's per-split generator would emit it.
+ * rows for `repartitionSink`, each numbered by its input offset and its index among that row's outputs
+ * (deterministic, so the reader drops a replayed one; a row may have any number of outputs), and
+ * after each batch a watermark row for every writer the batch touched: that writer's largest event
+ * time minus `delay`, as a source's per-split generator would emit it.
  * Timestamps travel with the rows; watermarks become in-band rows (the sink writes them to every
  * partition); no state: after a restart a writer's watermark grows again from its replayed rows, and
  * the reader keeps the highest it saw.
@@ -26,7 +35,7 @@ const MAX_FAN_OUT = 64
  * @example
  * ```ts
  * stream.via(repartitionRows('to-counts', { writer: (r) => `tweets-${r.p}`, offset: (r) => r.o, delay: 60_000,
- *   fanOut: (r, t) => windows.assign(t).map((w) => ({ key: String(w.start), value: r.text })) }))
+ *   fanOut: (r, t) => windows.assign(t).map((w) => ({ key: w.start, value: r.text })) }))
  * ```
  */
 export function repartitionRows<T>(
@@ -57,17 +66,18 @@ export function repartitionRows<T>(
             }
             const writer = options.writer(record.value)
             const offset = options.offset(record.value)
-            const parts = options.fanOut(record.value, record.timestamp)
-            if (parts.length > MAX_FAN_OUT) {
+            if (!Number.isSafeInteger(offset) || offset < 0) {
               throw new ConfigError(
-                `repartitionRows '${id}': a row fans out to ${parts.length} keys; at most ${MAX_FAN_OUT}`,
+                `repartitionRows '${id}': offset ${String(offset)} of writer '${writer}' is not a whole number >= 0: return the input record's offset as a number, e.g. Number(message.offset)`,
               )
             }
-            parts.forEach((part, i) => {
+            options.fanOut(record.value, record.timestamp).forEach((part, index) => {
+              checkKey(part.key, `repartitionRows '${id}'`)
               const row: RepartitionRow = {
                 kind: 'data',
                 writer,
-                seq: offset * MAX_FAN_OUT + i,
+                offset,
+                index,
                 t: record.timestamp!,
                 key: part.key,
                 value: part.value,

@@ -12,6 +12,7 @@ import type { KafkaProducer } from '../client.js'
 import {
   encodeRecord,
   partitionOfKey,
+  toMessage,
   type RepartitionMessage,
   type RepartitionRow,
 } from './repartition-record.js'
@@ -24,7 +25,7 @@ export interface RepartitionSinkOptions extends KafkaConnectionOptions {
 
 /** Messages per Kafka record at most, so that a record stays far below a broker's size limit. */
 const MESSAGES_PER_RECORD = 500
-/** Bytes of a Kafka record at most. */
+/** Bytes of a Kafka record (its encoded value) at most. */
 const RECORD_BYTES = 128 * 1024
 /** Bytes of one send at most (a broker refuses a batch over 1 MB by default). */
 const SEND_BYTES = 256 * 1024
@@ -110,20 +111,13 @@ class RepartitionWriter implements SinkWriter<RepartitionRow> {
     for (const row of rows)
       if (row.kind === 'watermark')
         last.set(row.writer, Math.max(last.get(row.writer) ?? -Infinity, row.watermark))
-    for (const row of rows) {
-      if (row.kind === 'data') {
-        add(partitionOfKey(row.key, this.maxParallelism, this.partitions), {
-          k: 'd',
-          w: row.writer,
-          s: row.seq,
-          t: row.t,
-          key: row.key,
-          v: row.value,
-        })
-      }
+    for (const row of rows)
+      if (row.kind === 'data')
+        add(partitionOfKey(row.key, this.maxParallelism, this.partitions), toMessage(row))
+    for (const [writer, watermark] of last) {
+      const message = toMessage({ kind: 'watermark', writer, watermark })
+      for (let p = 0; p < this.partitions; p++) add(p, message)
     }
-    for (const [writer, wm] of last)
-      for (let p = 0; p < this.partitions; p++) add(p, { k: 'w', w: writer, wm })
     // Sends of at most SEND_BYTES, one after the other: a broker refuses a batch over 1 MB by default.
     let messages: Message[] = []
     let bytes = 0

@@ -1,17 +1,18 @@
-import type { DecodeContext, Source, SourceBatch, SourceReader, SourceReaderContext } from '@weir/core'
+import type { DecodeContext, Key, Source, SourceBatch, SourceReader, SourceReaderContext } from '@weir/core'
 import { decodeRecord } from './repartition-record.js'
 
 /** A record of a repartition topic as the downstream sub-topology sees it. */
 export interface RepartitionData {
-  readonly key: string
+  readonly key: Key
   /** Event time, ms. */
   readonly t: number
   readonly value: unknown
 }
 
-/** A record of a repartition topic that is not a repartition message: why, and its text. */
+/** A record of a repartition topic that is not a repartition message: why, and its bytes. */
 export interface RepartitionRejected {
   readonly rejected: string
+  /** The whole Kafka record's value, base64 (empty for a tombstone). */
   readonly raw: string
 }
 
@@ -36,8 +37,19 @@ export function decodeRepartitioned(
 /** Where a repartition partition resumes: the next offset, and what it knows of each upstream writer. */
 export interface RepartitionPosition {
   readonly offset: number
-  /** Per writer: its highest watermark and the highest sequence number taken (lower ones are replays). */
-  readonly writers: Readonly<Record<string, { readonly wm: number; readonly seq: number }>>
+  /** Per writer: its highest watermark, and the highest place taken (data at or below it is a replay). */
+  readonly writers: Readonly<Record<string, RepartitionWriterPosition>>
+}
+
+/**
+ * How far a partition has heard one writer: its highest `watermark` (-∞ before the first), and the
+ * `offset` and `index` (`-1`, `-1` before the first) of the highest data taken, compared as a pair:
+ * input offset first, then index among that input record's rows.
+ */
+export interface RepartitionWriterPosition {
+  readonly watermark: number
+  readonly offset: number
+  readonly index: number
 }
 
 /** Raw records of the partitions a process owns, fed by its consumer (see `RepartitionTasks`). */
@@ -51,9 +63,9 @@ export interface RepartitionFeed {
 /**
  * The downstream half of a keyed exchange: reads the given partitions of a repartition topic from
  * `feed`. Per partition it keeps, for every upstream writer named in `writers`, the highest watermark
- * that writer's control records carried and the highest sequence number taken; a data record whose
- * sequence number is not higher is a replay (an upstream task re-reading after a rebalance or a
- * crash) and is dropped. The split's watermark (`SourceBatch.watermark`) is the minimum over all
+ * that writer's control messages carried and the highest (input offset, index) of its data taken; a
+ * data message whose pair is not higher is a replay (an upstream task re-reading after a rebalance or
+ * a crash) and is dropped. The split's watermark (`SourceBatch.watermark`) is the minimum over all
  * writers, a writer not heard of yet holding it at -∞: writers are the input topic's partitions,
  * which never go away, so none has to be declared gone. Positions carry both tables, so a restore
  * resumes the exact same decisions.
@@ -81,7 +93,14 @@ interface PartitionState {
   readonly partition: number
   readonly split: string
   offset: number
-  readonly writers: Map<string, { wm: number; seq: number }>
+  readonly writers: Map<string, WriterState>
+}
+
+/** A `RepartitionWriterPosition` as the reader updates it. */
+interface WriterState {
+  watermark: number
+  offset: number
+  index: number
 }
 
 class RepartitionReader implements SourceReader<RepartitionInput> {
@@ -102,7 +121,7 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
         partition,
         split,
         offset: restored?.offset ?? 0,
-        writers: new Map(Object.entries(restored?.writers ?? {}).map(([w, s]) => [w, { ...s }])),
+        writers: new Map(Object.entries(restored?.writers ?? {}).map(([w, s]) => [w, writerOf(s)])),
       }
     })
   }
@@ -135,21 +154,27 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
     for (const { offset, value } of messages) {
       if (offset < state.offset) continue
       state.offset = offset + 1
-      const raw = value === null ? '' : value.toString()
-      const messages = value === null ? ['no value (a tombstone)'] : decodeRecord(raw)
+      const messages = value === null ? ['no value (a tombstone)'] : decodeRecord(value)
+      let raw: string | undefined
       messages.forEach((message, i) => {
         if (typeof message === 'string') {
           const where = messages.length > 1 ? `offset ${offset}, message ${i}` : `offset ${offset}`
+          raw ??= value === null ? '' : value.toString('base64')
           values.push({ rejected: `${message} (${where})`, raw })
           timestamps.push(null)
           return
         }
-        const writer = state.writers.get(message.w) ?? { wm: -Infinity, seq: -1 }
+        const writer: WriterState = state.writers.get(message.w) ?? {
+          watermark: -Infinity,
+          offset: -1,
+          index: -1,
+        }
         state.writers.set(message.w, writer)
         if (message.k === 'w') {
-          if (message.wm > writer.wm) writer.wm = message.wm
-        } else if (message.s > writer.seq) {
-          writer.seq = message.s
+          if (message.wm > writer.watermark) writer.watermark = message.wm
+        } else if (message.s > writer.offset || (message.s === writer.offset && message.i > writer.index)) {
+          writer.offset = message.s
+          writer.index = message.i
           values.push({ key: message.key, t: message.t, value: message.v })
           timestamps.push(message.t)
         }
@@ -157,7 +182,7 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
     }
     let watermark = Infinity
     for (const w of this.options.writers)
-      watermark = Math.min(watermark, state.writers.get(w)?.wm ?? -Infinity)
+      watermark = Math.min(watermark, state.writers.get(w)?.watermark ?? -Infinity)
     const position: RepartitionPosition = {
       offset: state.offset,
       writers: Object.fromEntries([...state.writers].map(([w, s]) => [w, { ...s }])),
@@ -173,4 +198,15 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
     this.closed = true
     return Promise.resolve()
   }
+}
+
+/**
+ * A restored writer position as the reader keeps it. A checkpoint of version 1 of the topic holds
+ * `{ wm, seq }` with `seq = offset * 64 + index`: read as the same place, so the dedup goes on unchanged.
+ */
+function writerOf(restored: RepartitionWriterPosition | { wm: number; seq: number }): WriterState {
+  if ('seq' in restored) {
+    return { watermark: restored.wm, offset: Math.floor(restored.seq / 64), index: restored.seq % 64 }
+  }
+  return { ...restored }
 }
