@@ -123,6 +123,8 @@ export {
   type SourceProgress,
 } from './query/progress.js'
 export { resolveQueryId } from './query/checkpoint-location.js'
+export type { QueryExecution } from './query/execution.js'
+export type { ExchangeRow, ScaleOut, ScaleOutContext, SplitQuery } from './query/scale-out.js'
 export {
   LevelStateBackend,
   CHECKPOINT_FORMAT_VERSION,

@@ -1,5 +1,5 @@
 // The Kafka connectors: the public names of this folder.
-export { kafkaSource, type KafkaSourceOptions } from './kafka-source.js'
+export { kafkaSource, type KafkaSource, type KafkaSourceOptions } from './kafka-source.js'
 export { kafkaSink, type KafkaSinkOptions, QUERY_ID_HEADER, EPOCH_HEADER } from './kafka-sink.js'
 export type { KafkaRecord, KafkaHeader } from './kafka-record.js'
 export {

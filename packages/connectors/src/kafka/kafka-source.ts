@@ -135,6 +135,12 @@ export interface KafkaSourceSettings {
   readonly what: string
 }
 
+/** A Kafka source: what it reads, and the options it was made with (a `ScaleOut` remakes it in a group). */
+export interface KafkaSource extends Source<KafkaRecord> {
+  readonly description: string
+  readonly options: Readonly<KafkaSourceOptions>
+}
+
 /**
  * Reads Kafka topics as Spark's Kafka source does: each partition is a split (`topic-partition`) with
  * its own watermark, positions (the next offset of each partition) go into weir's checkpoint, and a
@@ -153,17 +159,17 @@ export interface KafkaSourceSettings {
  *   .decode('parse', (r) => parser.decode(r.value ?? ''))
  * ```
  */
-export function kafkaSource(
-  options: KafkaSourceOptions,
-): Source<KafkaRecord> & { readonly description: string } {
+export function kafkaSource(options: KafkaSourceOptions): KafkaSource {
   const settings = checkSourceOptions(options)
-  return {
+  const source = {
     name: 'kafka',
     description: `KafkaSource[${settings.what}]`,
     bounded: settings.ending !== undefined,
     createReader: (context: SourceReaderContext): Promise<SourceReader<KafkaRecord>> =>
       KafkaSourceReader.create(settings, context),
   }
+  // Not enumerable: the options may hold credentials, and a source printed whole must not show them.
+  return Object.defineProperty(source, 'options', { value: Object.freeze({ ...options }) }) as KafkaSource
 }
 
 function checkSourceOptions(options: KafkaSourceOptions): KafkaSourceSettings {

@@ -51,7 +51,7 @@ test('writes a partition its messages in order, in records and sends a broker ta
     for (const m of decodeRecord(value) as RepartitionMessage[]) {
       if (m.k === 'd') {
         t.is(partitionOfKey(m.key, 128, 4), p)
-        t.deepEqual(m.v, { big, at: new Date(m.t) })
+        t.deepEqual(m.v, { big, at: new Date(m.t!) })
         places.set(p, [...(places.get(p) ?? []), [m.s, m.i]])
       }
       last.set(p, m.k)
@@ -100,7 +100,7 @@ test('writes a partition its messages in order, in records and sends a broker ta
     read.push(...batch.values)
     t.is(batch.watermark, 2500)
   }
-  const byTime = (a: RepartitionInput, b: RepartitionInput) => ('t' in a && 't' in b ? a.t - b.t : 0)
+  const byTime = (a: RepartitionInput, b: RepartitionInput) => ('t' in a && 't' in b ? a.t! - b.t! : 0)
   t.deepEqual(
     read.sort(byTime),
     rows.flatMap((r) => (r.kind === 'data' ? [{ key: r.key, t: r.t, value: r.value }] : [])),

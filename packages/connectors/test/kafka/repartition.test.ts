@@ -68,6 +68,8 @@ test('a repartition record carries its messages in order, and rows keep their ty
     data('tweets-0', 7, 3, 5n),
     data('tweets-0', 7, 4, undefined),
     data('tweets-0', 7, 5, -1.5),
+    // A row without an event time crosses too.
+    { k: 'd', w: 'tweets-0', s: 8, i: 0, t: null, key: 'k', v: 1 },
     mark('tweets-3', -Infinity),
     mark('tweets-3', Infinity),
     mark('tweets-1', 42),
@@ -116,7 +118,7 @@ test('what is no repartition message is refused with its reason, the good messag
     'input offset (s) -1 is not a whole number >= 0',
     'index (i) undefined is not a whole number >= 0',
     'index (i) -2 is not a whole number >= 0',
-    'event time "soon" is not a number',
+    'event time "soon" is neither a number nor null',
     'no key',
     'key {"a":1} is not a string, number, boolean, bigint, null or undefined',
     'key Date 1970-01-01T00:00:00.000Z is not a string, number, boolean, bigint, null or undefined',
@@ -376,7 +378,7 @@ test('garbage on the topic is a counted dead letter with its reason and bytes, a
   t.like(job.counters()['source#0'], { numDeadLetters: 2, recordsOut: 2 })
 })
 
-test('repartitionRows numbers rows by input offset and index, sends each touched writer a watermark, and counts rows without a time', (t) => {
+test('repartitionRows numbers rows by input offset and index, sends each touched writer a watermark, and passes rows without a time on, counted', (t) => {
   const h = OperatorHarness.open(
     repartitionRows<{ p: number; o: number }>('rows', {
       writer: (r) => `in-${r.p}`,
@@ -388,6 +390,8 @@ test('repartitionRows numbers rows by input offset and index, sends each touched
       ],
     }),
   )
+  // A row without a time crosses with t null (an aggregate without windows takes it; a window
+  // assigner counts it as in no window), and moves no watermark: in-0's stays at 1000 - 100.
   h.processRecords([record({ p: 0, o: 5 }, 1000), record({ p: 1, o: 9 }, 2000), record({ p: 0, o: 6 }, null)])
   const rows = h.takeValues()
   t.deepEqual(rows, [
@@ -395,10 +399,28 @@ test('repartitionRows numbers rows by input offset and index, sends each touched
     { kind: 'data', writer: 'in-0', offset: 5, index: 1, t: 1000, key: 'j1000', value: 5 },
     { kind: 'data', writer: 'in-1', offset: 9, index: 0, t: 2000, key: 2000, value: 9 },
     { kind: 'data', writer: 'in-1', offset: 9, index: 1, t: 2000, key: 'j2000', value: 9 },
+    { kind: 'data', writer: 'in-0', offset: 6, index: 0, t: null, key: null, value: 6 },
+    { kind: 'data', writer: 'in-0', offset: 6, index: 1, t: null, key: 'jnull', value: 6 },
     { kind: 'watermark', writer: 'in-0', watermark: 900 },
     { kind: 'watermark', writer: 'in-1', watermark: 1900 },
   ] satisfies RepartitionRow[])
   t.is(h.counters.toJSON().numRowsWithoutEventTime, 1)
+})
+
+test('repartitionRows without a delay writes no watermark (the query has none)', (t) => {
+  const h = OperatorHarness.open(
+    repartitionRows<{ o: number }>('rows', {
+      writer: () => 'in-0',
+      offset: (r) => r.o,
+      delay: undefined,
+      fanOut: (r) => [{ key: 'k', value: r.o }],
+    }),
+  )
+  h.processRecords([record({ o: 1 }, 1000), record({ o: 2 }, 5000)])
+  t.deepEqual(
+    h.takeValues().map((r) => r.kind),
+    ['data', 'data'],
+  )
 })
 
 test('repartitionRows refuses an offset that is no whole number and a key that is no key, saying how to fix', (t) => {

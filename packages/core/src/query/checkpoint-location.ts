@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
 
@@ -28,12 +28,18 @@ export async function resolveQueryId(checkpointLocation: string | undefined): Pr
     )
   }
   const id = randomUUID()
+  // Several processes of one scaled-out query may start on one shared directory at once: the first
+  // to link its file wins, and the others read its id (a rename would let the last one win instead).
+  const tmp = `${file}.${id}.tmp`
   try {
     await mkdir(checkpointLocation, { recursive: true })
-    await writeFile(`${file}.tmp`, JSON.stringify({ id }) + '\n')
-    await rename(`${file}.tmp`, file)
+    await writeFile(tmp, JSON.stringify({ id }) + '\n')
+    await link(tmp, file)
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return resolveQueryId(checkpointLocation)
     throw checkpointError(checkpointLocation, error)
+  } finally {
+    await unlink(tmp).catch(() => undefined)
   }
   return id
 }

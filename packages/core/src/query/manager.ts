@@ -6,6 +6,7 @@ import type { StateBackend } from '../state/checkpoint.js'
 import { join } from 'node:path'
 import { LevelStateBackend } from '../state/level-state-backend.js'
 import { resolveQueryId } from './checkpoint-location.js'
+import type { QueryExecution } from './execution.js'
 import type { StreamingQueryProgress } from './progress.js'
 import { StreamingQuery, type StreamingQueryException } from './streaming-query.js'
 
@@ -75,6 +76,59 @@ export class StreamingQueryManager {
 
   /** Starts a graph as a query. Fails (before anything runs) on a name or checkpoint already in use. */
   async start(graph: StreamGraph, options: StartQueryOptions = {}): Promise<StreamingQuery> {
+    return this.startExecution(
+      async (id) => {
+        let ownBackend: LevelStateBackend | undefined
+        // A worker thread restores what the main thread sends it: it must not open (and lock) the store itself.
+        if (
+          options.stateBackend === undefined &&
+          options.checkpointLocation !== undefined &&
+          !isWeirWorker()
+        ) {
+          ownBackend = await LevelStateBackend.open(join(options.checkpointLocation, 'state'), {
+            queryId: id,
+          })
+        }
+        try {
+          const job = await Job.start(graph, {
+            ...options,
+            stateBackend: options.stateBackend ?? ownBackend,
+            queryId: id,
+          })
+          if (ownBackend) {
+            const backend = ownBackend
+            void job.done.catch(() => undefined).finally(() => backend.close().catch(() => undefined))
+          }
+          return job
+        } catch (error) {
+          await ownBackend?.close().catch(() => undefined)
+          throw error
+        }
+      },
+      {
+        ...options,
+        sinkDescription:
+          options.sinkDescription ??
+          graph.nodes
+            .filter((n) => n.spec.kind === 'sink')
+            .map((n) => n.spec.name)
+            .join(', '),
+      },
+    )
+  }
+
+  /**
+   * Starts a query whose execution is not a single job (a query scaled out over processes: see
+   * `QueryExecution`): `run` gets the query's id (kept in the checkpoint location) and starts it. Names,
+   * ids, listeners and the registry work as for `start`.
+   */
+  async startExecution(
+    run: (queryId: string) => Promise<QueryExecution>,
+    options: Pick<
+      StartQueryOptions,
+      'queryName' | 'checkpointLocation' | 'sourceDescriptions' | 'sinkDescription'
+    > = {},
+  ): Promise<StreamingQuery> {
     const name = options.queryName ?? null
     if (name !== null) {
       if (name.trim() === '')
@@ -96,33 +150,15 @@ export class StreamingQueryManager {
     }
     const claims = [`id:${id}`, ...(name === null ? [] : [`name:${name}`])]
     for (const c of claims) this.starting.add(c)
-    let ownBackend: LevelStateBackend | undefined
     try {
-      // A worker thread restores what the main thread sends it: it must not open (and lock) the store itself.
-      if (options.stateBackend === undefined && options.checkpointLocation !== undefined && !isWeirWorker()) {
-        ownBackend = await LevelStateBackend.open(join(options.checkpointLocation, 'state'), { queryId: id })
-      }
-      const job = await Job.start(graph, {
-        ...options,
-        stateBackend: options.stateBackend ?? ownBackend,
-        queryId: id,
-      })
-      if (ownBackend) {
-        const backend = ownBackend
-        void job.done.catch(() => undefined).finally(() => backend.close().catch(() => undefined))
-      }
+      const execution = await run(id)
       const query = new StreamingQuery(
-        job,
+        execution,
         {
           id,
           name,
           sourceDescriptions: options.sourceDescriptions ?? {},
-          sinkDescription:
-            options.sinkDescription ??
-            graph.nodes
-              .filter((n) => n.spec.kind === 'sink')
-              .map((n) => n.spec.name)
-              .join(', '),
+          sinkDescription: options.sinkDescription ?? '',
         },
         {
           progress: (_q, progress) => this.emit((l) => l.onQueryProgress?.({ progress })),
@@ -141,9 +177,6 @@ export class StreamingQueryManager {
         l.onQueryStarted?.({ id, runId: query.runId, name, timestamp: new Date().toISOString() }),
       )
       return query
-    } catch (error) {
-      await ownBackend?.close().catch(() => undefined)
-      throw error
     } finally {
       for (const c of claims) this.starting.delete(c)
     }

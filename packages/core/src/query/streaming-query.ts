@@ -3,7 +3,7 @@ import { WeirError } from '../errors.js'
 import { describePlan } from '../graph/physical-plan.js'
 import type { JobMetrics } from '../metrics/job-metrics.js'
 import { formatPrometheus, metricFamilies, type MetricFamily } from '../metrics/prometheus.js'
-import type { Job } from '../runtime/job.js'
+import type { QueryExecution } from './execution.js'
 import { buildProgress, type CounterSnapshot, type StreamingQueryProgress } from './progress.js'
 
 /** What a query is doing now, as Spark's `query.status`. */
@@ -79,7 +79,7 @@ export class StreamingQuery {
   private readonly terminated: Promise<void>
 
   constructor(
-    private readonly job: Job,
+    private readonly job: QueryExecution,
     private readonly description: QueryDescription,
     private readonly events: QueryEvents,
   ) {
@@ -181,7 +181,7 @@ export class StreamingQuery {
 
   /** The physical plan: every node with its parallelism and how it is fed. */
   explain(): string {
-    return describePlan(this.job.plan)
+    return this.job.explain?.() ?? describePlan(this.job.plan)
   }
 
   /**

@@ -77,7 +77,9 @@ export function upstreamGraph(options: ScaleOutCountsOptions): StreamGraph {
         writer: (r) => `${options.inputTopic}-${r.p}`,
         offset: (r) => r.o,
         delay: options.watermarkMs,
-        fanOut: (_, t) => windows.assign(t).map((w) => ({ key: String(w.start), value: null })),
+        // A tweet without a time is in no window (the source counts it: numRowsWithoutEventTime).
+        fanOut: (_, t) =>
+          t === null ? [] : windows.assign(t).map((w) => ({ key: String(w.start), value: null })),
       }),
     )
     .to(

@@ -63,18 +63,24 @@ type Rows = Map<number, number>
 
 let references: Promise<[Rows, Rows]> | undefined
 
-/** Query 3 (DataFrame API) over a file of the same tweets, on 1 thread and on 2 worker threads. */
+/** The one program every placement runs: query 3 through the DataFrame API. */
+const PROGRAM = fileURLToPath(new URL('./query3-program.js', import.meta.url))
+
+/** Query 3 over a file of the same tweets, on 1 thread and on 2 worker threads. */
 function threads(): Promise<[Rows, Rows]> {
-  const entry = fileURLToPath(new URL('./reference-entry.js', import.meta.url))
   const file = join(dir, 'tweets.jsonl')
   const run = async (workers: number): Promise<Rows> => {
-    const { stdout } = await promisify(execFile)(process.execPath, [entry, file, String(workers)], {
-      timeout: 40_000,
-    })
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [PROGRAM, JSON.stringify({ file, workers })],
+      {
+        timeout: 40_000,
+      },
+    )
     const rows: Rows = new Map()
     for (const line of stdout.split('\n').filter(Boolean)) {
-      const [start, count] = JSON.parse(line) as [number, number]
-      rows.set(start, count)
+      const event = JSON.parse(line) as { type: string; start: number; count: number }
+      if (event.type === 'row') rows.set(event.start, event.count)
     }
     return rows
   }
@@ -94,8 +100,7 @@ interface Member {
 type Arrivals = { start: number; count: number }[]
 
 function spawnMember(config: object, arrivals: Arrivals): Member {
-  const script = fileURLToPath(new URL('./scale-out-member.js', import.meta.url))
-  const child = spawn(process.execPath, [script, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [PROGRAM, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const member: Member = { child, lines: [], rows: 0, started: false }
@@ -200,8 +205,8 @@ async function scaleOut(
   kill = false,
 ): Promise<{ rows: Rows; members: Member[] }> {
   const inputTopic = `${name}-tweets-${process.pid}`
-  const queryId = `${name}-${process.pid}`
-  const config = { brokers: cluster!.brokers, inputTopic, queryId, checkpointDir: join(dir, queryId) }
+  // One checkpoint location every process sees: the first to start writes the query's id there.
+  const config = { brokers: cluster!.brokers, topic: inputTopic, checkpointLocation: join(dir, name) }
   const arrivals: Arrivals = []
   const members = Array.from({ length: processes }, () => spawnMember(config, arrivals))
   try {

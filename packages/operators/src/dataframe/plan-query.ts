@@ -67,7 +67,7 @@ export interface PlannedQuery {
   readonly sinkDescription: string
 }
 
-type RowStep = Extract<Step, { kind: 'row' | 'filter' | 'decode' }>
+export type RowStep = Extract<Step, { kind: 'row' | 'filter' | 'decode' }>
 
 /**
  * Turns a DataFrame's logical plan into a graph, checking Spark's rules first. The leading per-row
@@ -124,55 +124,14 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
         break
       case 'decode':
         throw new ConfigError(`${step.name} must come right after readStream(), before explode or groupBy`)
-      case 'explode': {
-        const { column, fn } = step
-        stream = stream.via(
-          explode(id('explode'), (row: Record<string, unknown>) => {
-            const values = fn(row)
-            if (values == null) return null
-            const rows: Record<string, unknown>[] = []
-            if (column === '__proto__' || Object.hasOwn(row, '__proto__')) {
-              // Object.assign would set the prototype instead of copying the field.
-              for (const value of values) rows.push({ ...row, [column]: value })
-            } else {
-              // Object.assign copies a row several times faster than a spread does (Node 20), and this is per word.
-              for (const value of values) rows.push(Object.assign({}, row, { [column]: value }))
-            }
-            return rows
-          }),
-        )
+      case 'explode':
+        stream = stream.via(explode(id('explode'), explodeRows(step)))
         break
-      }
       case 'watermark':
         break
-      case 'aggregate': {
-        const windows = step.window?.assigner
-        if (windows) stream = stream.via(windowAssign('window', windows))
-        const keyOf = groupKey(step.keys)
-        const twoPhase = inTwoPhases(step, options)
-        stream = twoPhase
-          ? stream
-              .via(
-                partialAggregate('partial', {
-                  key: keyOf,
-                  aggregator: step.aggregator as Aggregator<Record<string, unknown>, unknown, unknown>,
-                  windows,
-                }),
-              )
-              .keyBy(([key]: Partial<unknown>) => key)
-          : stream.keyBy(keyOf)
-        stream = stream
-          .via(
-            keyedAggregate('aggregate', {
-              aggregator: step.aggregator,
-              outputMode: options.outputMode,
-              windows,
-              input: twoPhase ? 'partials' : 'values',
-            }),
-          )
-          .via(map('project', resultRow(step)))
+      case 'aggregate':
+        stream = aggregateStages(stream, step, options, inTwoPhases(step, options))
         break
-      }
       case 'orderBy':
       case 'limit': {
         const orderBy: SortKey<unknown>[] = []
@@ -198,6 +157,64 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
   }
 }
 
+/**
+ * `groupBy(...).agg(...)` as operators: window assignment, the partial aggregate when in two phases,
+ * the hash exchange on the grouping key, the keyed aggregate and the projection to output columns.
+ */
+export function aggregateStages(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any shape: DataFrame<T> checked them
+  input: DataStream<any>,
+  step: Extract<Step, { kind: 'aggregate' }>,
+  options: Pick<PlanOptions, 'outputMode'>,
+  twoPhase: boolean,
+): DataStream<Record<string, unknown>> {
+  let stream = input
+  const windows = step.window?.assigner
+  if (windows) stream = stream.via(windowAssign('window', windows))
+  const keyOf = groupKey(step.keys)
+  stream = twoPhase
+    ? stream
+        .via(
+          partialAggregate('partial', {
+            key: keyOf,
+            aggregator: step.aggregator as Aggregator<Record<string, unknown>, unknown, unknown>,
+            windows,
+          }),
+        )
+        .keyBy(([key]: Partial<unknown>) => key)
+    : stream.keyBy(keyOf)
+  return stream
+    .via(
+      keyedAggregate('aggregate', {
+        aggregator: step.aggregator,
+        outputMode: options.outputMode,
+        windows,
+        input: twoPhase ? 'partials' : 'values',
+      }),
+    )
+    .via(map('project', resultRow(step)))
+}
+
+/** The rows `explode` makes of one row: a copy per value, the value in `column`; null for none. */
+export function explodeRows(
+  step: Extract<Step, { kind: 'explode' }>,
+): (row: Record<string, unknown>) => Record<string, unknown>[] | null {
+  const { column, fn } = step
+  return (row) => {
+    const values = fn(row)
+    if (values == null) return null
+    const rows: Record<string, unknown>[] = []
+    if (column === '__proto__' || Object.hasOwn(row, '__proto__')) {
+      // Object.assign would set the prototype instead of copying the field.
+      for (const value of values) rows.push({ ...row, [column]: value })
+    } else {
+      // Object.assign copies a row several times faster than a spread does (Node 20), and this is per word.
+      for (const value of values) rows.push(Object.assign({}, row, { [column]: value }))
+    }
+    return rows
+  }
+}
+
 /** Whether `groupBy` runs in two phases: what the strategy asks, where the aggregator and windows allow it. */
 function inTwoPhases(step: Extract<Step, { kind: 'aggregate' }>, options: PlanOptions): boolean {
   const strategy = options.aggPhaseStrategy ?? 'auto'
@@ -216,12 +233,12 @@ function inTwoPhases(step: Extract<Step, { kind: 'aggregate' }>, options: PlanOp
   return why === undefined && (strategy === 'two-phase' || options.parallelism > 1)
 }
 
-function isFusable(step: Step): boolean {
+export function isFusable(step: Step): boolean {
   return step.kind === 'row' || step.kind === 'filter' || step.kind === 'decode' || step.kind === 'watermark'
 }
 
 /** Runs the leading per-row steps in the source, as one decode. */
-function fuse(steps: readonly RowStep[]): (raw: unknown, context: DecodeContext) => unknown {
+export function fuse(steps: readonly RowStep[]): (raw: unknown, context: DecodeContext) => unknown {
   return (raw, context) => {
     let value: unknown = raw
     for (const step of steps) {
@@ -247,7 +264,7 @@ function fuse(steps: readonly RowStep[]): (raw: unknown, context: DecodeContext)
   }
 }
 
-function eventTimeColumn(steps: readonly Step[]): string | undefined {
+export function eventTimeColumn(steps: readonly Step[]): string | undefined {
   const watermark = steps.find((s) => s.kind === 'watermark')
   const aggregate = steps.find((s) => s.kind === 'aggregate')
   const windowColumn = aggregate?.kind === 'aggregate' ? aggregate.window?.column : undefined
@@ -262,7 +279,7 @@ function eventTimeColumn(steps: readonly Step[]): string | undefined {
 }
 
 /** The event time of a row: a Date or epoch ms in `column`; anything else is no event time (null). */
-function timestampOf(column: string): (row: unknown) => number | null {
+export function timestampOf(column: string): (row: unknown) => number | null {
   return (row) => {
     const value = (row as Record<string, unknown> | null)?.[column]
     if (value instanceof Date) {
@@ -274,7 +291,7 @@ function timestampOf(column: string): (row: unknown) => number | null {
 }
 
 /** The hash key of a group: the column's value (Dates as ms), or a JSON array of several. */
-function groupKey(keys: readonly string[]): (row: Record<string, unknown>) => Key {
+export function groupKey(keys: readonly string[]): (row: Record<string, unknown>) => Key {
   if (keys.length === 0) return () => null
   if (keys.length === 1) {
     const [k] = keys as [string]
@@ -290,7 +307,7 @@ function keyValue(value: unknown): Key {
   return value as Key
 }
 
-function resultRow(
+export function resultRow(
   step: Extract<Step, { kind: 'aggregate' }>,
 ): (row: AggregateRow<unknown>) => Record<string, unknown> {
   const { keys, window, resultColumns } = step
@@ -308,7 +325,7 @@ function resultRow(
 }
 
 /** Spark's output-mode rules, with Spark's reasons and what to write instead. */
-function checkRules(steps: readonly Step[], outputMode: OutputMode): void {
+export function checkRules(steps: readonly Step[], outputMode: OutputMode): void {
   if (outputMode !== 'append' && outputMode !== 'update' && outputMode !== 'complete') {
     throw new ConfigError(
       `outputMode ${JSON.stringify(outputMode)} is not one of 'append', 'update', 'complete'`,

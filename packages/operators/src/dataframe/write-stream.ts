@@ -3,6 +3,7 @@ import {
   parseDuration,
   streams as defaultStreams,
   type Clock,
+  type ScaleOut,
   type Sink,
   type StateBackend,
   type StreamingQuery,
@@ -11,6 +12,7 @@ import {
 } from '@weir/core'
 import type { OutputMode } from '../aggregate/table.js'
 import { planQuery, type AggPhaseStrategy } from './plan-query.js'
+import { splitQuery } from './split-query.js'
 import type { LogicalPlan } from './steps.js'
 
 /** When epochs end, in Spark's words. */
@@ -51,6 +53,12 @@ export interface WriteStreamOptions<T> {
    * instance and the aggregator can merge). See `AggPhaseStrategy`.
    */
   readonly aggPhaseStrategy?: AggPhaseStrategy
+  /**
+   * Run the query over several processes, each running this same program (`kafkaScaleOut` from
+   * connectors: a consumer group on the input topic, a repartition topic at the `groupBy`). Needs a
+   * `checkpointLocation` every process sees. See `ScaleOut` and docs/scale-out.md.
+   */
+  readonly scaleOut?: ScaleOut
 }
 
 const OPTIONS = new Set([
@@ -68,6 +76,7 @@ const OPTIONS = new Set([
   'clock',
   'workers',
   'aggPhaseStrategy',
+  'scaleOut',
 ])
 
 /** Spark's `DataStreamWriter`: `start()` checks everything, builds the graph and runs it. */
@@ -90,6 +99,7 @@ export class DataStreamWriter<T> {
         `writeStream needs a sink, e.g. writeStream({ sink: consoleSink(), outputMode: 'complete' })`,
       )
     }
+    if (options.scaleOut !== undefined) return this.startScaledOut(options.scaleOut)
     const parallelism = options.parallelism ?? 1
     const planned = planQuery(this.plan, {
       sink: options.sink,
@@ -114,6 +124,58 @@ export class DataStreamWriter<T> {
       sourceDescriptions: planned.sourceDescriptions,
       sinkDescription: planned.sinkDescription,
     })
+  }
+
+  private async startScaledOut(scaleOut: ScaleOut): Promise<StreamingQuery> {
+    const options = this.options
+    if (typeof scaleOut?.start !== 'function') {
+      throw new ConfigError(
+        `writeStream: scaleOut must be a ScaleOut, e.g. scaleOut: kafkaScaleOut({ brokers }) from @weir/connectors`,
+      )
+    }
+    for (const name of [
+      'parallelism',
+      'workers',
+      'stateBackend',
+      'aggPhaseStrategy',
+      'checkpointInterval',
+    ] as const) {
+      if (options[name] !== undefined) {
+        throw new ConfigError(
+          `writeStream: ${name} does not go with scaleOut, which runs one instance of each sub-topology per process ` +
+            `and keeps their state in the checkpoint location: start more processes instead`,
+        )
+      }
+    }
+    const checkpointLocation = options.checkpointLocation
+    if (checkpointLocation === undefined) {
+      throw new ConfigError(
+        `writeStream: scaleOut needs a checkpointLocation every process sees (a shared directory): ` +
+          `the processes take the query's id and the state of the partitions they run from there`,
+      )
+    }
+    const split = splitQuery(this.plan, {
+      sink: options.sink,
+      outputMode: options.outputMode ?? 'append',
+      deadLetterSink: options.deadLetterSink,
+    })
+    const trigger = toTrigger(options.trigger)
+    return (options.manager ?? defaultStreams).startExecution(
+      (queryId) =>
+        scaleOut.start(split, {
+          queryId,
+          queryName: options.queryName,
+          checkpointLocation,
+          trigger,
+          clock: options.clock,
+        }),
+      {
+        queryName: options.queryName,
+        checkpointLocation,
+        sourceDescriptions: { source: split.sourceDescription },
+        sinkDescription: split.sinkDescription,
+      },
+    )
   }
 }
 

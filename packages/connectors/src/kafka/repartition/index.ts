@@ -18,3 +18,5 @@ export {
   type PartitionCheckpointsOptions,
 } from './partition-checkpoints.js'
 export { partitionOfKey, type RepartitionRow, type RepartitionMessage } from './repartition-record.js'
+export { kafkaScaleOut, type KafkaScaleOutOptions } from './kafka-scale-out.js'
+export { ScaledOutExecution, type DownstreamHalf } from './scaled-out-execution.js'

@@ -16,7 +16,7 @@ export type RepartitionMessage =
       readonly w: string
       readonly s: number
       readonly i: number
-      readonly t: number
+      readonly t: number | null
       readonly key: Key
       readonly v: unknown
     }
@@ -33,7 +33,7 @@ export type RepartitionRow =
       readonly writer: string
       readonly offset: number
       readonly index: number
-      readonly t: number
+      readonly t: number | null
       readonly key: Key
       readonly value: unknown
     }
@@ -124,7 +124,8 @@ function checkMessage(value: unknown): RepartitionMessage | string {
   if (m.k === 'd') {
     if (!isPlace(m.s)) return `input offset (s) ${show(m.s)} is not a whole number >= 0`
     if (!isPlace(m.i)) return `index (i) ${show(m.i)} is not a whole number >= 0`
-    if (typeof m.t !== 'number' || !Number.isFinite(m.t)) return `event time ${show(m.t)} is not a number`
+    if (m.t !== null && (typeof m.t !== 'number' || !Number.isFinite(m.t)))
+      return `event time ${show(m.t)} is neither a number nor null`
     // An undefined key is a key (keyBy may return one), but a message without any is not whole.
     if (!('key' in m)) return 'no key'
     if (!isKey(m.key)) return `key ${show(m.key)} is not a string, number, boolean, bigint, null or undefined`

@@ -17,9 +17,15 @@ export interface RepartitionRowsOptions<T> {
    * What goes downstream for one row, each with the key it is grouped by (e.g. one per word and
    * window), in an order that is the same on a replay: a row's outputs are numbered by it.
    */
-  readonly fanOut: (row: T, timestamp: number) => readonly { readonly key: Key; readonly value: unknown }[]
-  /** Bounded out-of-orderness of each writer's watermark, in ms (the query's `withWatermark` delay). */
-  readonly delay: number
+  readonly fanOut: (
+    row: T,
+    timestamp: number | null,
+  ) => readonly { readonly key: Key; readonly value: unknown }[]
+  /**
+   * Bounded out-of-orderness of each writer's watermark, in ms (the query's `withWatermark` delay).
+   * Undefined: the query has no watermark, and none is written.
+   */
+  readonly delay: number | undefined
 }
 
 /**
@@ -42,7 +48,8 @@ export function repartitionRows<T>(
   id: string,
   options: RepartitionRowsOptions<T>,
 ): TransformSpec<T, RepartitionRow> {
-  if (!Number.isSafeInteger(options.delay) || options.delay < 0) {
+  const { delay } = options
+  if (delay !== undefined && (!Number.isSafeInteger(delay) || delay < 0)) {
     throw new ConfigError(
       `repartitionRows '${id}': delay ${options.delay} must be whole milliseconds >= 0, e.g. 60000`,
     )
@@ -59,11 +66,8 @@ export function repartitionRows<T>(
           const touched = new Set<string>()
           let withoutTime = 0
           for (const record of records) {
-            // In no window and under no watermark: counted, as the window assigner counts them.
-            if (record.timestamp === null) {
-              withoutTime++
-              continue
-            }
+            // Under no watermark; the window assigner downstream counts those in no window.
+            if (record.timestamp === null) withoutTime++
             const writer = options.writer(record.value)
             const offset = options.offset(record.value)
             if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -78,23 +82,26 @@ export function repartitionRows<T>(
                 writer,
                 offset,
                 index,
-                t: record.timestamp!,
+                t: record.timestamp,
                 key: part.key,
                 value: part.value,
               }
               rows.push({ value: row, timestamp: record.timestamp, key: undefined, window: undefined })
             })
-            if (record.timestamp > (maxSeen.get(writer) ?? -Infinity)) maxSeen.set(writer, record.timestamp)
-            touched.add(writer)
-          }
-          for (const writer of touched) {
-            const row: RepartitionRow = {
-              kind: 'watermark',
-              writer,
-              watermark: maxSeen.get(writer)! - options.delay,
+            if (record.timestamp !== null && record.timestamp > (maxSeen.get(writer) ?? -Infinity)) {
+              maxSeen.set(writer, record.timestamp)
+              touched.add(writer)
             }
-            rows.push({ value: row, timestamp: null, key: undefined, window: undefined })
           }
+          if (delay !== undefined)
+            for (const writer of touched) {
+              const row: RepartitionRow = {
+                kind: 'watermark',
+                writer,
+                watermark: maxSeen.get(writer)! - delay,
+              }
+              rows.push({ value: row, timestamp: null, key: undefined, window: undefined })
+            }
           context.counters.add('repartitionRows', rows.length)
           if (withoutTime > 0) context.counters.add('numRowsWithoutEventTime', withoutTime)
           if (rows.length > 0) out.emit(rows)

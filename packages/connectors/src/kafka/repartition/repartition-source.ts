@@ -5,7 +5,7 @@ import { decodeRecord } from './repartition-record.js'
 export interface RepartitionData {
   readonly key: Key
   /** Event time, ms. */
-  readonly t: number
+  readonly t: number | null
   readonly value: unknown
 }
 

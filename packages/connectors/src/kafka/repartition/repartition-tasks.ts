@@ -1,4 +1,12 @@
-import { Job, messageOf, WeirError, type JobOptions, type Source, type StreamGraph } from '@weir/core'
+import {
+  Job,
+  messageOf,
+  WeirError,
+  type EpochReport,
+  type JobOptions,
+  type Source,
+  type StreamGraph,
+} from '@weir/core'
 import type { PartitionAssigner } from 'kafkajs'
 import type { CrashPayload, GroupJoinPayload, KafkaConsumer } from '../client.js'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
@@ -61,9 +69,16 @@ export class RepartitionTasks {
   /** How many jobs were started (one per assignment), for tests and logs. */
   generations = 0
   private failure: Error | undefined
+  private readonly epochListeners = new Set<(report: EpochReport) => void>()
+  private settle!: { resolve: () => void; reject: (error: Error) => void }
+  /** Resolves once stopped; rejects with the first failure (a job that failed or could not start, a consumer kafkajs gave up on). */
+  readonly done: Promise<void>
 
   private constructor(private readonly options: RepartitionTasksOptions) {
     this.connection = openConnection('RepartitionTasks', options)
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }))
+    // Whoever starts the tasks may watch `error` instead: an unobserved rejection must not end the process.
+    this.done.catch(() => undefined)
   }
 
   static async start(options: RepartitionTasksOptions): Promise<RepartitionTasks> {
@@ -87,12 +102,56 @@ export class RepartitionTasks {
     return this.job?.counters()
   }
 
+  /** The job of the current assignment, once started. */
+  get current(): Job | undefined {
+    return this.job
+  }
+
+  /** Called for every epoch any of the jobs commits, whichever assignment it runs. */
+  onEpoch(listener: (report: EpochReport) => void): () => void {
+    this.epochListeners.add(listener)
+    return () => this.epochListeners.delete(listener)
+  }
+
+  /**
+   * Waits until what the repartition topic holds now for this process's partitions has been fetched,
+   * then until the running job has processed and committed it (`Job.processAllAvailable`).
+   */
+  async processAllAvailable(): Promise<void> {
+    const admin = this.connection.client.admin()
+    await admin.connect()
+    let ends: Map<number, number>
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.options.topic)
+      ends = new Map(offsets.map((o) => [o.partition, Number(o.high)]))
+    } finally {
+      await admin.disconnect().catch(() => undefined)
+    }
+    const fetched = () => {
+      const next = this.feed.nextOffsets()
+      return [...this.owned].every((p) => (next.get(p) ?? 0) >= (ends.get(p) ?? 0))
+    }
+    while (!fetched() && !this.stopped && this.failure === undefined)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    await this.switching
+    if (this.failure) throw this.failure
+    await this.job?.processAllAvailable()
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
     this.feed.retire()
     this.switching = this.switching.then(() => this.job?.stop().catch(() => undefined))
     await this.switching
     await this.consumer?.disconnect().catch(() => undefined)
+    if (this.failure) this.settle.reject(this.failure)
+    else this.settle.resolve()
+  }
+
+  private fail(cause: unknown): void {
+    if (this.failure) return
+    this.failure = cause instanceof Error ? cause : new Error(messageOf(cause))
+    this.settle.reject(this.failure)
   }
 
   private async open(): Promise<void> {
@@ -116,13 +175,13 @@ export class RepartitionTasks {
       try {
         this.onJoin(consumer, (event.payload as GroupJoinPayload).memberAssignment)
       } catch (cause) {
-        this.failure ??= cause instanceof Error ? cause : new Error(messageOf(cause))
+        this.fail(cause)
       }
     })
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload as CrashPayload
       // kafkajs gives up on an error it deems not retriable: without a consumer the tasks are stuck, so say so.
-      if (!restart && !this.stopped) this.failure ??= this.crashed(error)
+      if (!restart && !this.stopped) this.fail(this.crashed(error))
     })
     await consumer.connect()
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true })
@@ -194,13 +253,16 @@ export class RepartitionTasks {
         stateBackend: partitionCheckpoints(this.checkpointOptions(owned), restored),
       })
       this.job = job
+      job.onEpoch((report) => {
+        for (const listener of [...this.epochListeners]) listener(report)
+      })
       job.done.catch((error: unknown) => {
-        if (this.job === job) this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
+        if (this.job === job) this.fail(error)
       })
     })
     // A job that cannot start fails the tasks, and must not stop the swaps that come after it.
     this.switching = this.switching.catch((error: unknown) => {
-      this.failure ??= error instanceof Error ? error : new Error(messageOf(error))
+      this.fail(error)
     })
   }
 
