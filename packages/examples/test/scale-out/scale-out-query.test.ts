@@ -1,0 +1,227 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { StreamingQueryManager, type Sink, type StreamingQuery } from '@weir/core'
+import {
+  kafkaScaleOut,
+  kafkaSource,
+  kcatAvailable,
+  loadTweetTexts,
+  mockSafeAssigner,
+  startKafkaMockCluster,
+  type KafkaLogEntry,
+  type KafkaMockCluster,
+} from '@weir/connectors'
+import { window } from '@weir/operators'
+import test from 'ava'
+import { Kafka, logLevel, Partitioners } from 'kafkajs'
+import { tweetRecord } from '../../src/producer/tweet-records.js'
+import { tweets } from '../../src/tutorial/queries.js'
+
+// A query scaled out with kafkaScaleOut, run in this process (each StreamingQueryManager plays one
+// process: the two share nothing but the Kafka cluster and the checkpoint location), compared with
+// the same DataFrame query in one process. The query explodes tweets into words before sliding
+// windows, so one tweet crosses the repartition topic as up to hundreds of rows.
+
+const texts = await loadTweetTexts()
+const START = Date.UTC(2026, 10, 24, 10, 0, 0)
+const records = [
+  ...Array.from({ length: 400 }, (_, n) =>
+    tweetRecord(n, { texts, seed: 9, start: START, stepMs: 700, lateFraction: 0.15, maxDelayMs: 20_000 }),
+  ),
+  // Not JSON: parsed permissively into a row without a time, in no window.
+  { key: 'bad', value: '{"creation_time": "yesterday", ' },
+]
+
+const serial = kcatAvailable() ? test.serial : test.serial.skip
+let cluster: KafkaMockCluster | undefined
+let dir = ''
+if (kcatAvailable()) {
+  test.before(async () => {
+    cluster = await startKafkaMockCluster()
+    dir = await mkdtemp(join(tmpdir(), 'weir-scale-out-query-'))
+  })
+  test.after.always(async () => {
+    await cluster?.stop()
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+}
+
+async function produce(topic: string): Promise<void> {
+  const producer = new Kafka({ brokers: cluster!.brokers, logLevel: logLevel.NOTHING }).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  try {
+    await producer.send({ topic, messages: records.map((r) => ({ key: r.key, value: r.value })), acks: -1 })
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+type Row = { readonly window: { readonly start: Date }; readonly word: string; readonly count: number }
+
+/** Committed rows, in commit order. */
+function rowsSink(into: Row[]): Sink<Row> {
+  return {
+    name: 'rows',
+    createWriter: () => {
+      const pending = new Map<number, Row[]>()
+      return {
+        write: (rows, epoch) => void pending.set(epoch, [...(pending.get(epoch) ?? []), ...rows]),
+        commit: (epoch) => {
+          into.push(...(pending.get(epoch) ?? []))
+          pending.delete(epoch)
+        },
+        close: () => undefined,
+      }
+    },
+  }
+}
+
+/** Update mode as an upsert sink keeps it: the last row of each (window, word). */
+function finalRows(rows: readonly Row[]): string[] {
+  const last = new Map<string, number>()
+  for (const r of rows) last.set(`${r.window.start.toISOString()} ${r.word}`, r.count)
+  return [...last].map(([k, n]) => `${k} ${n}`).sort()
+}
+
+function start(
+  topic: string,
+  into: Row[],
+  placement: object,
+  log: (entry: KafkaLogEntry) => void = () => undefined,
+): Promise<StreamingQuery> {
+  return tweets(
+    kafkaSource({ brokers: cluster!.brokers, subscribe: [topic], startingOffsets: 'earliest', log }),
+  )
+    .withWatermark('creation_time', '1 minute')
+    .explode('word', (t) => t.tweet_text?.split(' '))
+    .groupBy(window('creation_time', '5 minutes', '1 minute'), 'word')
+    .count()
+    .writeStream({
+      sink: rowsSink(into),
+      outputMode: 'update',
+      manager: new StreamingQueryManager(),
+      ...placement,
+    })
+    .start()
+}
+
+const group = { partitionAssigners: [mockSafeAssigner()], sessionTimeout: 6000, heartbeatInterval: 1000 }
+
+/** The query in one process, reading the topic to its end (availableNow). */
+async function oneProcess(topic: string): Promise<string[]> {
+  const rows: Row[] = []
+  const query = await start(topic, rows, { trigger: { availableNow: true } })
+  await query.awaitTermination(60_000)
+  return finalRows(rows)
+}
+
+/** The partitions of the last line that names them (a group join, or the partitions a process runs). */
+function lastOwned(lines: readonly string[], pattern: RegExp): number {
+  const list = lines
+    .map((l) => pattern.exec(l)?.[1])
+    .filter((m) => m !== undefined)
+    .at(-1)
+  return list === undefined ? 0 : list.split(', ').length
+}
+
+const TOPIC = `words-${process.pid}`
+
+serial(
+  'a scaled-out query is a StreamingQuery: listed, progress with its input, both halves explained, processAllAvailable, stop',
+  async (t) => {
+    await produce(TOPIC)
+    const expected = await oneProcess(TOPIC)
+    t.true(expected.length > 1000, `${expected.length} rows`)
+    const rows: Row[] = []
+    const manager = new StreamingQueryManager()
+    const query = await tweets(
+      kafkaSource({ brokers: cluster!.brokers, subscribe: [TOPIC], startingOffsets: 'earliest' }),
+    )
+      .withWatermark('creation_time', '1 minute')
+      .explode('word', (tweet) => tweet.tweet_text?.split(' '))
+      .groupBy(window('creation_time', '5 minutes', '1 minute'), 'word')
+      .count()
+      .writeStream({
+        sink: rowsSink(rows),
+        outputMode: 'update',
+        queryName: 'words',
+        trigger: { processingTime: 200 },
+        manager,
+        checkpointLocation: join(dir, 'single'),
+        scaleOut: kafkaScaleOut(group),
+      })
+      .start()
+    t.teardown(() => query.stop())
+    t.deepEqual(
+      manager.active.map((q) => q.name),
+      ['words'],
+    )
+    // Every tweet reaches the aggregate once the group has joined; then everything available is done.
+    const deadline = Date.now() + 60_000
+    while (finalRows(rows).join('\n') !== expected.join('\n') && Date.now() < deadline)
+      await query.processAllAvailable()
+    t.deepEqual(finalRows(rows), expected)
+    const input = query.recentProgress.reduce((n, p) => n + p.numInputRows, 0)
+    t.is(input, records.length, 'numInputRows over the progress reports: every input record once')
+    const plan = query.explain()
+    t.regex(plan, /source[\s\S]*exchange-rows[\s\S]*repartition-[\s\S]*exchange[\s\S]*aggregate[\s\S]*sink/)
+    t.truthy(query.lastProgress?.stateOperators.find((s) => s.numRowsTotal > 0))
+    const metrics = query.metricsSnapshot()
+    t.true(metrics.graph.edges.some((e) => e.from === 'repartition' && e.to === 'exchange'))
+    await query.stop()
+    t.false(query.isActive)
+    t.deepEqual(manager.active, [])
+  },
+)
+
+serial(
+  'two processes of a scaled-out query share the input and the windows, and give the rows of one process',
+  async (t) => {
+    const topic = `words-two-${process.pid}`
+    // Rows of both processes in the order their epochs committed: a window moves only once its old owner stopped.
+    const arrivals: Row[] = []
+    const rows: Row[][] = [[], []]
+    const logs: string[][] = [[], []]
+    const location = join(dir, 'two')
+    const members = await Promise.all(
+      [0, 1].map((i) =>
+        start(
+          topic,
+          rows[i],
+          { checkpointLocation: location, trigger: { processingTime: 200 }, scaleOut: kafkaScaleOut(group) },
+          (e) => logs[i].push(e.message),
+        ),
+      ),
+    )
+    t.teardown(() => Promise.all(members.map((m) => m.stop())))
+    t.is(members[0].id, members[1].id, 'one query: the id both found in the shared location')
+    const transcript = () => logs.map((l, i) => `member ${i}:\n${l.slice(-8).join('\n')}`).join('\n')
+    // Both groups (input, repartition) split 2 + 2 before any tweet is written.
+    const split = () =>
+      logs.every(
+        (l) =>
+          lastOwned(l, /joined group .* with partitions (.*)$/) === 2 &&
+          lastOwned(l, /runs partitions ([^ ]+(?:, [^ ]+)*) of/) === 2,
+      )
+    for (const deadline = Date.now() + 45_000; !split() && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 100))
+    t.true(split(), transcript())
+    await produce(topic)
+    const expected = await oneProcess(topic)
+    const deadline = Date.now() + 60_000
+    while (finalRows(arrivals).join('\n') !== expected.join('\n') && Date.now() < deadline) {
+      for (const i of [0, 1]) arrivals.push(...rows[i].splice(0))
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    t.deepEqual(finalRows(arrivals), expected, transcript())
+    const by = (member: StreamingQuery) => member.recentProgress.reduce((n, p) => n + p.numInputRows, 0)
+    t.true(
+      members.every((m) => by(m) > 0),
+      `both processes read input: ${members.map(by).join(' + ')}`,
+    )
+    t.is(by(members[0]) + by(members[1]), records.length, 'every input record read once')
+  },
+)
