@@ -6,6 +6,7 @@ import {
   isWeirWorker,
   parseDuration,
   StreamingQueryManager,
+  type ScaleOut,
   type Sink,
   type Source,
   type StreamingQuery,
@@ -37,6 +38,10 @@ usage: weir-tweets [options]
   --workers N                          threads to run each query on: this one and N-1 worker threads (default 1)
   --max-files-per-trigger N            with --source file: a directory read N files per epoch
   --checkpoint DIR                     checkpoint location: DIR/<query>/ (restart resumes there)
+  --scale-out                          run as one process of each query over Kafka (with --source kafka
+                                       and a --checkpoint every process sees): start the same command
+                                       in more processes and they share the work (not wordcount: it
+                                       sorts the whole table in one place)
   --duration DURATION                  stop after this long (default: run until Ctrl-C or the end)
   --rate N --speedup N --seed N        embedded source: tweets per second, event-time speed, seed
   --num-rows N --no-truncate           console: rows shown per batch, full cell contents
@@ -89,6 +94,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         workers: { type: 'string', default: '1' },
         'max-files-per-trigger': { type: 'string' },
         checkpoint: { type: 'string' },
+        'scale-out': { type: 'boolean', default: false },
         duration: { type: 'string' },
         rate: { type: 'string' },
         speedup: { type: 'string' },
@@ -118,6 +124,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     const workers = wholeNumber(values.workers, '--workers')
     const parallelism =
       values.parallelism === undefined ? workers : wholeNumber(values.parallelism, '--parallelism')
+    const placement = values['scale-out']
+      ? await scaleOutPlacement(values, workers, parallelism)
+      : { parallelism, workers }
     // A worker thread runs this program again to join the queries: what is done once (progress, the
     // dashboard, error lines) stays in the main thread.
     const inWorker = isWeirWorker()
@@ -146,8 +155,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
           queryName: NAMES[name],
           checkpointLocation:
             values.checkpoint === undefined ? undefined : join(values.checkpoint, NAMES[name]),
-          parallelism,
-          workers,
+          ...placement,
           manager,
         }),
       )
@@ -283,6 +291,29 @@ async function makeSource(
     })
   }
   throw new ConfigError(`--source ${spec} is not a source: write embedded, file:PATH or kafka`)
+}
+
+/** `--scale-out`: this process is one of the query's, over Kafka (see docs/scale-out.md). */
+async function scaleOutPlacement(
+  values: Record<string, string | boolean | undefined>,
+  workers: number,
+  parallelism: number,
+): Promise<{ readonly scaleOut: ScaleOut }> {
+  if (values.source !== 'kafka')
+    throw new ConfigError('--scale-out shares a Kafka topic among processes: add --source kafka')
+  if (values.checkpoint === undefined) {
+    throw new ConfigError(
+      '--scale-out needs --checkpoint DIR on a directory every process sees: the query id and the state of its partitions live there',
+    )
+  }
+  if (workers !== 1 || parallelism !== 1)
+    throw new ConfigError(
+      '--scale-out runs one of each instance per process: start more processes instead of --workers or --parallelism',
+    )
+  const connectors = (await import('@weir/connectors')) as Record<string, unknown>
+  const kafkaScaleOut = connectors.kafkaScaleOut as (() => ScaleOut) | undefined
+  if (!kafkaScaleOut) throw new ConfigError('this build of @weir/connectors has no Kafka scale-out')
+  return { scaleOut: kafkaScaleOut() }
 }
 
 function makeSink(

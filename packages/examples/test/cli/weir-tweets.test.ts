@@ -232,6 +232,25 @@ for (const [args, message] of [
     ['--source', 'file:/no/such/dir'],
     /^weir-tweets: fileSource: no file or directory at \/no\/such\/dir: write the path of a \.jsonl file or a directory of them\n$/,
   ],
+  [['--scale-out'], /^weir-tweets: --scale-out shares a Kafka topic among processes: add --source kafka\n$/],
+  [
+    ['--scale-out', '--source', 'kafka', '--brokers', '127.0.0.1:1'],
+    /^weir-tweets: --scale-out needs --checkpoint DIR on a directory every process sees/,
+  ],
+  [
+    [
+      '--scale-out',
+      '--source',
+      'kafka',
+      '--brokers',
+      '127.0.0.1:1',
+      '--checkpoint',
+      '/tmp/x',
+      '--workers',
+      '2',
+    ],
+    /^weir-tweets: --scale-out runs one of each instance per process: start more processes instead/,
+  ],
 ] as const) {
   test(`exits 2 and says what to write for ${args.join(' ')}`, async (t) => {
     const { code, out, err } = await cli([...args])
