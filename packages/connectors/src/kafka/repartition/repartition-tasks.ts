@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   Job,
   messageOf,
   WeirError,
@@ -38,6 +39,12 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
   readonly heartbeatInterval?: number
   /** kafkajs's, for the group (default round robin); on the mock cluster use `mockSafeAssigner()`. */
   readonly partitionAssigners?: PartitionAssigner[]
+  /**
+   * Bytes fetched and not yet taken by the job, at most (default 8 MB): above it the consumer pauses
+   * the partitions until the job has taken three quarters of them, so a slow aggregate holds the
+   * topic back instead of filling memory.
+   */
+  readonly maxBufferedBytes?: number
 }
 
 /**
@@ -74,8 +81,13 @@ export class RepartitionTasks {
   /** Resolves once stopped; rejects with the first failure (a job that failed or could not start, a consumer kafkajs gave up on). */
   readonly done: Promise<void>
 
+  private readonly maxBuffered: number
+
   private constructor(private readonly options: RepartitionTasksOptions) {
     this.connection = openConnection('RepartitionTasks', options)
+    this.maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024
+    if (!(this.maxBuffered > 0))
+      throw new ConfigError(`RepartitionTasks: maxBufferedBytes ${this.maxBuffered} must be > 0, e.g. 8388608`)
     this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }))
     // Whoever starts the tasks may watch `error` instead: an unobserved rejection must not end the process.
     this.done.catch(() => undefined)
@@ -100,6 +112,11 @@ export class RepartitionTasks {
   /** The running job's counters (`nodeId#instance`), or none between two jobs. */
   counters(): Record<string, Record<string, number>> | undefined {
     return this.job?.counters()
+  }
+
+  /** Bytes fetched for the current assignment and not yet taken by its job. */
+  get bufferedBytes(): number {
+    return this.feed.bytes
   }
 
   /** The job of the current assignment, once started. */
@@ -169,6 +186,8 @@ export class RepartitionTasks {
       heartbeatInterval: this.options.heartbeatInterval,
       ...(this.options.partitionAssigners ? { partitionAssigners: this.options.partitionAssigners } : {}),
       maxWaitTimeInMs: 200,
+      // One fetch is what the buffer may overshoot by.
+      maxBytes: Math.min(4 * 1024 * 1024, this.maxBuffered),
     })
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -229,7 +248,11 @@ export class RepartitionTasks {
       consumer.seek({ topic: this.options.topic, partition: p, offset: String(start) })
     }
     this.feed.retire()
-    const feed = new AssignmentFeed(starts)
+    const feed = new AssignmentFeed(starts, this.maxBuffered, (paused) => {
+      const partitions = [{ topic: this.options.topic, partitions: [...now] }]
+      if (paused) consumer.pause(partitions)
+      else consumer.resume(partitions)
+    })
     this.feed = feed
     this.generations++
     this.switching = this.switching.then(async () => {
@@ -294,8 +317,16 @@ class AssignmentFeed implements RepartitionFeed {
   private readonly queues = new Map<number, { next: number; messages: Fetched[] }>()
   private wake: (() => void) | undefined
   private retired = false
+  /** Bytes fetched and not taken. */
+  bytes = 0
+  private paused = false
 
-  constructor(starts: ReadonlyMap<number, number>) {
+  /** `hold(true)` when `bytes` passes `maxBytes`, `hold(false)` once it is back under three quarters. */
+  constructor(
+    starts: ReadonlyMap<number, number>,
+    private readonly maxBytes = Infinity,
+    private readonly hold: (paused: boolean) => void = () => undefined,
+  ) {
     for (const [p, next] of starts) this.queues.set(p, { next, messages: [] })
   }
 
@@ -306,8 +337,19 @@ class AssignmentFeed implements RepartitionFeed {
       if (message.offset < queue.next) continue
       queue.next = message.offset + 1
       queue.messages.push(message)
+      this.bytes += message.value?.length ?? 0
     }
+    if (!this.paused && this.bytes > this.maxBytes) this.setPaused(true)
     this.wake?.()
+  }
+
+  private setPaused(paused: boolean): void {
+    this.paused = paused
+    try {
+      this.hold(paused)
+    } catch {
+      // A consumer that cannot pause now (between assignments) is given the next assignment's feed.
+    }
   }
 
   /** Where the consumer should fetch each partition from next. */
@@ -318,7 +360,10 @@ class AssignmentFeed implements RepartitionFeed {
   take(partition: number): readonly Fetched[] {
     const queue = this.queues.get(partition)
     if (!queue || this.retired || queue.messages.length === 0) return []
-    return queue.messages.splice(0)
+    const taken = queue.messages.splice(0)
+    for (const message of taken) this.bytes -= message.value?.length ?? 0
+    if (this.paused && this.bytes <= this.maxBytes * 0.75) this.setPaused(false)
+    return taken
   }
 
   wait(ms: number): Promise<void> {
@@ -338,6 +383,8 @@ class AssignmentFeed implements RepartitionFeed {
 
   retire(): void {
     this.retired = true
+    // The next assignment's partitions are fetched again from where its job restores.
+    if (this.paused) this.setPaused(false)
     this.wake?.()
   }
 }
