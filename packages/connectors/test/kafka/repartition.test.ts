@@ -524,3 +524,62 @@ test('the source reads every message of a packed record, rejecting a bad one by 
   t.deepEqual(batch.timestamps, [1001, null, 1002])
   t.is((batch.values[1] as { raw: string }).raw, packed.toString('base64'))
 })
+
+test('with idleTimeoutMs a writer not heard of for that long stops holding the watermark back, until it is heard again', async (t) => {
+  const clock = new ManualClock(0)
+  const queue: RepartitionMessage[] = []
+  let offset = 0
+  const feed: RepartitionFeed = {
+    take: () => queue.splice(0).map((m) => ({ offset: offset++, value: encodeRecord([m]) })),
+    wait: () => Promise.resolve(),
+  }
+  const reader = await repartitionSource({
+    topic: 'q-agg-repartition',
+    partitions: [0],
+    writers: ['in-0', 'in-1'],
+    feed,
+    idleTimeoutMs: 1000,
+  }).createReader({ ...context(), clock })
+  const poll = async () => {
+    const batch = await reader.poll()
+    return batch === 'idle' || batch === 'end' ? batch : batch.watermark
+  }
+  queue.push(data('in-0', 1, 0, 'a'), mark('in-0', 400))
+  t.is(await poll(), -Infinity, 'in-1 has not been heard of, but not for long')
+  t.is(await poll(), 'idle')
+  clock.advance(600)
+  queue.push(mark('in-0', 500))
+  t.is(await poll(), -Infinity)
+  clock.advance(399)
+  t.is(await poll(), 'idle')
+  clock.advance(1)
+  // in-1 is idle now (1 s since the reader started), in-0 is not (heard 400 ms ago): nothing came,
+  // yet the partition's watermark moves to in-0's, in a batch of no rows.
+  t.is(await poll(), 500)
+  t.is(await poll(), 'idle')
+  // Heard again, in-1 holds the watermark back again, though never below what was given.
+  queue.push(mark('in-1', 300), mark('in-0', 800))
+  t.is(await poll(), 500)
+  queue.push(mark('in-1', 700))
+  t.is(await poll(), 700)
+  // Both idle: the watermark stays where it was.
+  clock.advance(5000)
+  t.is(await poll(), 'idle')
+})
+
+test('without idleTimeoutMs a quiet writer holds the watermark back however long', async (t) => {
+  const clock = new ManualClock(0)
+  const queue: RepartitionMessage[] = [mark('in-0', 500)]
+  const reader = await repartitionSource({
+    topic: 'q-agg-repartition',
+    partitions: [0],
+    writers: ['in-0', 'in-1'],
+    feed: {
+      take: () => queue.splice(0).map((m, i) => ({ offset: i, value: encodeRecord([m]) })),
+      wait: () => Promise.resolve(),
+    },
+  }).createReader({ ...context(), clock })
+  t.is(((await reader.poll()) as SourceBatch<RepartitionInput>).watermark, -Infinity)
+  clock.advance(3_600_000)
+  t.is(await reader.poll(), 'idle')
+})

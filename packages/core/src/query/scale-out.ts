@@ -32,6 +32,11 @@ export interface SplitQuery {
   readonly timestamp: ((row: unknown) => number | null) | undefined
   /** `withWatermark`'s delay in ms; undefined: the query has no watermark, and none crosses the exchange. */
   readonly watermarkDelayMs: number | undefined
+  /**
+   * `idleTimeout` in ms: an input partition (an upstream writer) not heard of for this long stops
+   * holding the exchange's watermark back, as an idle source partition does in one process.
+   */
+  readonly idleTimeoutMs: number | undefined
   /** Where rows that fail to decode go (`deadLetterSink`), if anywhere. */
   readonly deadLetterSink: Sink<unknown> | undefined
   readonly maxParallelism: number

@@ -111,9 +111,12 @@ function start(
 const group = { partitionAssigners: [mockSafeAssigner()], sessionTimeout: 6000, heartbeatInterval: 1000 }
 
 /** The query in one process, reading the topic to its end (availableNow). */
-async function oneProcess(topic: string): Promise<string[]> {
+async function oneProcess(
+  topic: string,
+  options: { outputMode?: 'update' | 'append'; idleTimeout?: string } = {},
+): Promise<string[]> {
   const rows: Row[] = []
-  const query = await start(topic, rows, { trigger: { availableNow: true } })
+  const query = await start(topic, rows, { trigger: { availableNow: true }, ...options })
   await query.awaitTermination(60_000)
   return finalRows(rows)
 }
@@ -223,5 +226,37 @@ serial(
       `both processes read input: ${members.map(by).join(' + ')}`,
     )
     t.is(by(members[0]) + by(members[1]), records.length, 'every input record read once')
+  },
+)
+
+serial(
+  'with idleTimeout, input partitions that get no tweets stop holding the windows back, as in one process',
+  async (t) => {
+    const topic = `words-idle-${process.pid}`
+    const rows: Row[] = []
+    const query = await start(topic, rows, {
+      checkpointLocation: join(dir, 'idle'),
+      trigger: { processingTime: 200 },
+      outputMode: 'append',
+      idleTimeout: '2 seconds',
+      scaleOut: kafkaScaleOut(group),
+    })
+    t.teardown(() => query.stop())
+    // Every tweet to partition 0: partitions 1 to 3 never write to the repartition topic.
+    const producer = new Kafka({ brokers: cluster!.brokers, logLevel: logLevel.NOTHING }).producer()
+    await producer.connect()
+    await producer.send({ topic, messages: records.map((r) => ({ value: r.value, partition: 0 })), acks: -1 })
+    await producer.disconnect()
+    // In one process the same idleTimeout lets partition 0's watermark close windows.
+    const reference = await oneProcess(topic, { outputMode: 'append', idleTimeout: '2 seconds' })
+    t.true(reference.length > 100, `${reference.length} rows in one process`)
+    const deadline = Date.now() + 30_000
+    while (rows.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    t.true(rows.length > 0, 'windows closed by the watermark of the one writer that writes')
+    // Append rows are final: each is the one-process row of its (window, word).
+    t.deepEqual(
+      finalRows(rows).filter((r) => !reference.includes(r)),
+      [],
+    )
   },
 )

@@ -35,6 +35,7 @@ export interface SplitOptions {
   readonly outputMode: OutputMode
   readonly maxParallelism?: number
   readonly deadLetterSink?: Sink<unknown>
+  readonly idleTimeoutMs?: number
 }
 
 /**
@@ -69,6 +70,7 @@ export function splitQuery(plan: LogicalPlan, options: SplitOptions): SplitQuery
     timestamp: eventTime === undefined ? undefined : timestampOf(eventTime),
     watermarkDelayMs: watermark?.kind === 'watermark' ? watermark.delayMs : undefined,
     deadLetterSink: options.deadLetterSink,
+    idleTimeoutMs: options.idleTimeoutMs,
     maxParallelism,
     sink: options.sink,
     rowsOf: rowsOf(perRow),

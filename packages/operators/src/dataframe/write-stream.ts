@@ -158,6 +158,8 @@ export class DataStreamWriter<T> {
       sink: options.sink,
       outputMode: options.outputMode ?? 'append',
       deadLetterSink: options.deadLetterSink,
+      idleTimeoutMs:
+        options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout'),
     })
     const trigger = toTrigger(options.trigger)
     return (options.manager ?? defaultStreams).startExecution(

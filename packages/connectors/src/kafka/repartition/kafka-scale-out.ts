@@ -122,6 +122,7 @@ async function startScaledOut(
     topic,
     groupId: `${context.queryId}-repartition`,
     writers,
+    idleTimeoutMs: query.idleTimeoutMs,
     checkpointDir: join(context.checkpointLocation, 'repartition'),
     graph: (exchangeSource) => exchange.downstream(exchangeSource, decode),
     job: jobOptions,

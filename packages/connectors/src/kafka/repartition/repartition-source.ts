@@ -70,6 +70,11 @@ export interface RepartitionFeed {
  * which never go away, so none has to be declared gone. Positions carry both tables, so a restore
  * resumes the exact same decisions.
  *
+ * With `idleTimeoutMs` (the query's `idleTimeout`), a writer not heard of on a partition for that long
+ * (wall clock; data or watermark) stops holding the partition's watermark back until it is heard again,
+ * as an idle source partition does in one process (Flink's idleness); when every writer is idle the
+ * watermark stays where it was. Rows such a writer sends later may then be late, as in one process.
+ *
  * @example
  * ```ts
  * graph.from(defineSource('source', repartitionSource({ topic, partitions: [0, 2], writers, feed }), { timestamp: (r) => r.t, watermark: { delay: 0 } }))
@@ -80,6 +85,7 @@ export function repartitionSource(options: {
   readonly partitions: readonly number[]
   readonly writers: readonly string[]
   readonly feed: RepartitionFeed
+  readonly idleTimeoutMs?: number
 }): Source<RepartitionInput> & { readonly description: string } {
   return {
     name: 'kafka-repartition',
@@ -94,6 +100,10 @@ interface PartitionState {
   readonly split: string
   offset: number
   readonly writers: Map<string, WriterState>
+  /** Wall-clock ms each writer was last heard of on this partition (the reader's start for those never heard). */
+  readonly heard: Map<string, number>
+  /** The highest watermark handed to the core for this split. */
+  supplied: number
 }
 
 /** A `RepartitionWriterPosition` as the reader updates it. */
@@ -107,11 +117,14 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
   private readonly states: PartitionState[]
   private next = 0
   private closed = false
+  private readonly clock: SourceReaderContext['clock']
 
   constructor(
     private readonly options: Parameters<typeof repartitionSource>[0],
     context: SourceReaderContext,
   ) {
+    this.clock = context.clock
+    const now = context.clock.now()
     // One instance reads every partition the process owns (the sub-topology's source has parallelism 1).
     const mine = options.partitions.filter((_, i) => i % context.parallelism === context.instance)
     this.states = mine.map((partition) => {
@@ -122,6 +135,8 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
         split,
         offset: restored?.offset ?? 0,
         writers: new Map(Object.entries(restored?.writers ?? {}).map(([w, s]) => [w, writerOf(s)])),
+        heard: new Map(options.writers.map((w) => [w, now])),
+        supplied: -Infinity,
       }
     })
   }
@@ -140,9 +155,34 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
         this.next = (this.next + i + 1) % this.states.length
         return this.batchOf(state, messages)
       }
+      // Nothing came: a writer that went idle may let a partition's watermark move on.
+      if (this.options.idleTimeoutMs !== undefined) {
+        for (const state of this.states) {
+          const watermark = this.watermarkOf(state)
+          if (watermark > state.supplied) {
+            state.supplied = watermark
+            return { split: state.split, values: [], position: positionOf(state), watermark }
+          }
+        }
+      }
       if (attempt === 0) await this.options.feed.wait(100)
     }
     return 'idle'
+  }
+
+  /** The minimum over the writers that are not idle, never lower than what was supplied. */
+  private watermarkOf(state: PartitionState): number {
+    const { idleTimeoutMs } = this.options
+    const now = this.clock.now()
+    let watermark = Infinity
+    let active = 0
+    for (const w of this.options.writers) {
+      if (idleTimeoutMs !== undefined && now - (state.heard.get(w) ?? now) >= idleTimeoutMs) continue
+      active++
+      watermark = Math.min(watermark, state.writers.get(w)?.watermark ?? -Infinity)
+    }
+    if (active === 0) return state.supplied
+    return Math.max(watermark, state.supplied)
   }
 
   private batchOf(
@@ -151,6 +191,7 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
   ): SourceBatch<RepartitionInput> {
     const values: RepartitionInput[] = []
     const timestamps: (number | null)[] = []
+    const now = this.clock.now()
     for (const { offset, value } of messages) {
       if (offset < state.offset) continue
       state.offset = offset + 1
@@ -170,6 +211,7 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
           index: -1,
         }
         state.writers.set(message.w, writer)
+        state.heard.set(message.w, now)
         if (message.k === 'w') {
           if (message.wm > writer.watermark) writer.watermark = message.wm
         } else if (message.s > writer.offset || (message.s === writer.offset && message.i > writer.index)) {
@@ -180,14 +222,9 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
         }
       })
     }
-    let watermark = Infinity
-    for (const w of this.options.writers)
-      watermark = Math.min(watermark, state.writers.get(w)?.watermark ?? -Infinity)
-    const position: RepartitionPosition = {
-      offset: state.offset,
-      writers: Object.fromEntries([...state.writers].map(([w, s]) => [w, { ...s }])),
-    }
-    return { split: state.split, values, position, timestamps, watermark }
+    const watermark = this.watermarkOf(state)
+    state.supplied = watermark
+    return { split: state.split, values, position: positionOf(state), timestamps, watermark }
   }
 
   splits(): readonly string[] {
@@ -197,6 +234,13 @@ class RepartitionReader implements SourceReader<RepartitionInput> {
   close(): Promise<void> {
     this.closed = true
     return Promise.resolve()
+  }
+}
+
+function positionOf(state: PartitionState): RepartitionPosition {
+  return {
+    offset: state.offset,
+    writers: Object.fromEntries([...state.writers].map(([w, s]) => [w, { ...s }])),
   }
 }
 

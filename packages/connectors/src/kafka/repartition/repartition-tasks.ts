@@ -30,6 +30,8 @@ export interface RepartitionTasksOptions extends KafkaConnectionOptions {
   readonly groupId: string
   /** Every upstream writer (the input topic's partitions, `tweets-0` …): a split's watermark is the minimum over them. */
   readonly writers: readonly string[]
+  /** A writer not heard of for this long (ms) stops holding a partition's watermark back (see `repartitionSource`). */
+  readonly idleTimeoutMs?: number
   /** The shared checkpoint directory (see `partitionCheckpoints`). */
   readonly checkpointDir: string
   /** Builds the downstream sub-topology around its source (node id of your choosing; see `repartitionSource`). */
@@ -266,6 +268,7 @@ export class RepartitionTasks {
         partitions,
         writers: this.options.writers,
         feed,
+        idleTimeoutMs: this.options.idleTimeoutMs,
       })
       this.log(
         'info',
