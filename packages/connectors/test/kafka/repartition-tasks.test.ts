@@ -78,3 +78,55 @@ test('a slow aggregate holds the repartition topic back: what is fetched and not
   t.is(new Set(seen).size, 4000)
   t.is(seen.length, 4000)
 })
+
+test('rows deleted from the topic before they were read fail the tasks with the offsets, never silently', async (t) => {
+  const topic = unique('tasks-lost')
+  const dir = await mkdtemp(join(tmpdir(), 'weir-tasks-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  // 16 MB to one partition: the mock cluster keeps a few MB of a partition and deletes the oldest,
+  // as a real topic's retention would while a downstream is away.
+  const writer = await repartitionSink({
+    brokers: kafka.brokers(),
+    log: captureLog().log,
+    topic,
+  }).createWriter({ sinkId: 'repartition', instance: 0, parallelism: 1, firstEpoch: 0 })
+  for (let i = 0; i < 16_000; i += 500) {
+    await writer.write(
+      Array.from({ length: 500 }, (_, j) => ({
+        kind: 'data' as const,
+        writer: 'in-0',
+        offset: i + j,
+        index: 0,
+        t: 1000,
+        key: 'one',
+        value: { pad: `${i + j}`.padEnd(1000, 'x') },
+      })),
+      0,
+    )
+  }
+  await writer.close()
+  const out = new CollectSink<RepartitionData>()
+  const tasks = await RepartitionTasks.start({
+    brokers: kafka.brokers(),
+    log: captureLog().log,
+    topic,
+    groupId: unique('tasks-lost-group'),
+    writers: ['in-0'],
+    checkpointDir: dir,
+    graph: (source) => {
+      const graph = new StreamGraph()
+      graph.from(defineSource('source', source, { decode: decodeRepartitioned })).to(defineSink('out', out))
+      return graph
+    },
+    job: { trigger: { kind: 'processingTime', intervalMs: 100 } },
+    partitionAssigners: [mockSafeAssigner()],
+    ...GROUP,
+  })
+  t.teardown(() => tasks.stop())
+  const error = await t.throwsAsync(tasks.done)
+  t.regex(
+    error?.message ?? '',
+    /offsets 0 to \d+ of partition \d of '.*' are gone before they were read \(the topic's retention deleted them\?\): their rows would be lost/,
+  )
+  t.is(tasks.error, error)
+})

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // What the repartition hop of docs/scale-out.md costs, on librdkafka's mock cluster (needs kcat):
 //   node packages/examples/dist/src/bench/repartition-hop.js [--records N] [--rounds N]
-// N tweets (default 20,000, 15% out of order by up to 20 s) are produced to a 4-partition input topic
+// N tweets (default 20,000, 15% out of order by up to 20 s; the mock cluster keeps only a few MB of a
+// partition, and 5 rows a tweet through the hop outgrow that past ~30,000) are produced to a 4-partition input topic
 // before any timing. Then, in alternating rounds, in this one process:
 // - direct: query 3 (DataFrame API: parse, 1-minute watermark, 5-minute windows sliding by 1 minute,
 //   count, update mode) reading the input topic;
-// - hop: the same query split at its keyed exchange (src/scale-out/tweet-counts.ts): the upstream job
-//   writes 5 rows per tweet (one per window) and a watermark per writer and batch to a repartition
+// - hop: the same program with `scaleOut: kafkaScaleOut()`, this process its only member: the upstream
+//   job writes 5 rows per tweet (one per window) and a watermark per writer and batch to a repartition
 //   topic, the downstream job (RepartitionTasks) reads it back, drops replays and counts.
 // Each clock times the middle 80% of the rows the aggregate takes in (N tweets direct, 5N window rows
 // through the hop), scaled to the whole input, so the mock's 3 s group join and the first fetch are left
@@ -17,17 +18,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Job, StreamingQueryManager, type Sink } from '@weir/core'
-import { kafkaSource, MemorySink, RepartitionTasks, startKafkaMockCluster } from '@weir/connectors'
+import { StreamingQueryManager } from '@weir/core'
+import { kafkaScaleOut, kafkaSource, MemorySink, startKafkaMockCluster } from '@weir/connectors'
 import { isMain } from '../cli/is-main.js'
 import { produceTweets } from '../producer/produce-tweets.js'
-import {
-  downstreamGraph,
-  repartitionTopicOf,
-  upstreamGraph,
-  type ScaleOutCountsOptions,
-  type WindowCount,
-} from '../scale-out/tweet-counts.js'
 import { tweets, watermarkedCounts } from '../tutorial/queries.js'
 
 /** Window start → count, the last row of each window winning. */
@@ -43,9 +37,16 @@ export interface HopRun {
 const WINDOWS_PER_TWEET = 5
 const START = Date.UTC(2026, 10, 24, 10, 0, 0)
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+  failed: () => Error | null = () => null,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
+    const error = failed()
+    if (error) throw error
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
@@ -56,12 +57,16 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
  * scaled to the whole input: start-up (the mock's 3 s group join, the first fetch) and the tail are
  * left out, and the aggregate's count jumping a whole fetched batch at a time matters less.
  */
-async function timeMiddle(done: () => number, what: string): Promise<number> {
-  await waitUntil(() => done() >= 0.1, 120_000, what)
+async function timeMiddle(
+  done: () => number,
+  what: string,
+  failed: () => Error | null = () => null,
+): Promise<number> {
+  await waitUntil(() => done() >= 0.1, 120_000, what, failed)
   const from = performance.now()
-  await waitUntil(() => done() >= 0.9, 300_000, what)
+  await waitUntil(() => done() >= 0.9, 300_000, what, failed)
   const ms = (performance.now() - from) / 0.8
-  await waitUntil(() => done() >= 1, 60_000, what)
+  await waitUntil(() => done() >= 1, 60_000, what, failed)
   return ms
 }
 
@@ -93,58 +98,49 @@ async function direct(brokers: string[], topic: string, records: number): Promis
   return { contender: 'direct', ms, recordsPerSecond: (records * 1000) / ms, counts }
 }
 
-/** The query split at its keyed exchange, both halves in this process. */
+/**
+ * The same program scaled out (`scaleOut: kafkaScaleOut()`): this process is the query's only member,
+ * so it runs both halves, each in its consumer group.
+ */
 async function hop(brokers: string[], topic: string, records: number, round: number): Promise<HopRun> {
   const dir = await mkdtemp(join(tmpdir(), 'weir-hop-'))
-  const options: ScaleOutCountsOptions = {
-    brokers,
-    logLevel: 'nothing',
-    queryId: `hop-${process.pid}-${round}`,
-    inputTopic: topic,
-    windowMs: 300_000,
-    slideMs: 60_000,
-    watermarkMs: 60_000,
-    inputGroup: false,
-  }
-  const counts: Counts = new Map()
-  const sink: Sink<WindowCount> = {
-    name: 'counts',
-    createWriter: () => ({
-      write: (rows) => {
-        for (const row of rows) counts.set(row.start, row.count)
-      },
-      commit: () => undefined,
-      close: () => undefined,
-    }),
-  }
-  const trigger = { kind: 'processingTime', intervalMs: 300 } as const
-  const tasks = await RepartitionTasks.start({
-    brokers,
-    logLevel: 'nothing',
-    topic: repartitionTopicOf(options.queryId),
-    groupId: `${options.queryId}-repartition`,
-    writers: [0, 1, 2, 3].map((p) => `${topic}-${p}`),
-    checkpointDir: dir,
-    graph: (source) => downstreamGraph(options, source, sink),
-    job: { trigger },
-    sessionTimeout: 6000,
-    heartbeatInterval: 1000,
+  const out = new MemorySink<{ window: { start: Date }; count: number }>({
+    outputMode: 'update',
+    key: (r) => String(r.window.start.getTime()),
   })
+  const source = kafkaSource({
+    brokers,
+    subscribe: [topic],
+    startingOffsets: 'earliest',
+    logLevel: 'nothing',
+  })
+  const query = await watermarkedCounts(tweets(source))
+    .writeStream({
+      sink: out,
+      outputMode: 'update',
+      trigger: { processingTime: 300 },
+      manager: new StreamingQueryManager(),
+      checkpointLocation: join(dir, `round-${round}`),
+      scaleOut: kafkaScaleOut({ sessionTimeout: 6000, heartbeatInterval: 1000 }),
+    })
+    .start()
   try {
-    await waitUntil(
-      () => tasks.assignment.length === 4 && tasks.counters() !== undefined,
-      30_000,
-      'the downstream join',
+    const windowed = () =>
+      query.metricsSnapshot().instances.find((i) => i.nodeId === 'aggregate')?.recordsIn ?? 0
+    // The mock cluster keeps only a few MB of a partition: a repartition topic that outgrows that
+    // before it is read fails the query (rows gone), hence the default of 20,000 tweets.
+    const ms = await timeMiddle(
+      () => windowed() / (records * WINDOWS_PER_TWEET),
+      'the scaled-out query',
+      () => query.exception,
     )
-    const upstream = await Job.start(upstreamGraph(options), { trigger })
-    const windowed = () => tasks.counters()?.['aggregate#0']?.recordsIn ?? 0
-    const ms = await timeMiddle(() => windowed() / (records * WINDOWS_PER_TWEET), 'the split query')
-    await upstream.stop()
     // The last epoch's rows reach the sink after the aggregate took them in.
     await new Promise((resolve) => setTimeout(resolve, 1_000))
+    await query.stop()
+    const counts: Counts = new Map(out.rows().map((r) => [r.window.start.getTime(), r.count]))
     return { contender: 'hop', ms, recordsPerSecond: (records * 1000) / ms, counts }
   } finally {
-    await tasks.stop()
+    await query.stop()
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -129,6 +129,8 @@ async function startScaledOut(
     ...(options.partitionAssigners ? { partitionAssigners: options.partitionAssigners } : {}),
   })
   try {
+    // Rows written before anyone reads the topic only wait there (or meet its retention).
+    await tasks.joined
     const graph = upstreamGraph(query, source)
     const { rowsOf } = query
     const { route } = exchange

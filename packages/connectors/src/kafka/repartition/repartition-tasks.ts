@@ -80,6 +80,12 @@ export class RepartitionTasks {
   private failure: Error | undefined
   private readonly epochListeners = new Set<(report: EpochReport) => void>()
   private settle!: { resolve: () => void; reject: (error: Error) => void }
+  private markJoined!: () => void
+  /**
+   * Resolves when the consumer first joined its group (with whatever partitions it got); rejects if
+   * the tasks fail first. An upstream that waits for it writes to a topic that is being read.
+   */
+  readonly joined: Promise<void>
   /** Resolves once stopped; rejects with the first failure (a job that failed or could not start, a consumer kafkajs gave up on). */
   readonly done: Promise<void>
 
@@ -91,6 +97,13 @@ export class RepartitionTasks {
     if (!(this.maxBuffered > 0))
       throw new ConfigError(`RepartitionTasks: maxBufferedBytes ${this.maxBuffered} must be > 0, e.g. 8388608`)
     this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }))
+    this.joined = Promise.race([
+      new Promise<void>((resolve) => (this.markJoined = resolve)),
+      this.done.then(() => {
+        throw new WeirError('stopped', 'repartition tasks stopped before they joined their group')
+      }),
+    ])
+    this.joined.catch(() => undefined)
     // Whoever starts the tasks may watch `error` instead: an unobserved rejection must not end the process.
     this.done.catch(() => undefined)
   }
@@ -195,6 +208,7 @@ export class RepartitionTasks {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       try {
         this.onJoin(consumer, (event.payload as GroupJoinPayload).memberAssignment)
+        this.markJoined()
       } catch (cause) {
         this.fail(cause)
       }
@@ -211,10 +225,11 @@ export class RepartitionTasks {
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: ({ batch }) => {
-        this.feed.push(
+        const gap = this.feed.push(
           batch.partition,
           batch.messages.map((m) => ({ offset: Number(m.offset), value: m.value })),
         )
+        if (gap) this.fail(this.dataLost(batch.partition, gap))
         return Promise.resolve()
       },
     })
@@ -292,6 +307,21 @@ export class RepartitionTasks {
     })
   }
 
+  /**
+   * Offsets of a partition are missing: the topic no longer holds them (its retention deleted them
+   * while this process was behind, and kafkajs moved on to its earliest offset). Rows would be lost
+   * without a trace, so the query fails instead, as Spark's Kafka source does with failOnDataLoss.
+   */
+  private dataLost(partition: number, gap: { from: number; to: number }): WeirError {
+    return new WeirError(
+      'source-failed',
+      `repartition tasks '${this.options.groupId}': offsets ${gap.from} to ${gap.to - 1} of partition ${partition} of ` +
+        `'${this.options.topic}' are gone before they were read (the topic's retention deleted them?): their rows ` +
+        `would be lost. Keep a repartition topic's data until it is read (retention.ms=-1, or much longer than a restart takes)`,
+      { retriable: false },
+    )
+  }
+
   private crashed(cause: Error): WeirError {
     return new WeirError(
       'source-failed',
@@ -333,17 +363,25 @@ class AssignmentFeed implements RepartitionFeed {
     for (const [p, next] of starts) this.queues.set(p, { next, messages: [] })
   }
 
-  push(partition: number, messages: readonly Fetched[]): void {
+  /**
+   * Takes what was fetched past what the partition has. Returns the offsets skipped, if the fetch
+   * began past the next one: a repartition topic is written without transactions and never compacted,
+   * so its offsets have no holes unless records were deleted before they were read.
+   */
+  push(partition: number, messages: readonly Fetched[]): { from: number; to: number } | undefined {
     const queue = this.queues.get(partition)
-    if (!queue || this.retired) return
+    if (!queue || this.retired) return undefined
+    let gap: { from: number; to: number } | undefined
     for (const message of messages) {
       if (message.offset < queue.next) continue
+      if (message.offset > queue.next) gap ??= { from: queue.next, to: message.offset }
       queue.next = message.offset + 1
       queue.messages.push(message)
       this.bytes += message.value?.length ?? 0
     }
     if (!this.paused && this.bytes > this.maxBytes) this.setPaused(true)
     this.wake?.()
+    return gap
   }
 
   private setPaused(paused: boolean): void {
