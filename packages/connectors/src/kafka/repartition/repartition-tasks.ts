@@ -95,7 +95,9 @@ export class RepartitionTasks {
     this.connection = openConnection('RepartitionTasks', options)
     this.maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024
     if (!(this.maxBuffered > 0))
-      throw new ConfigError(`RepartitionTasks: maxBufferedBytes ${this.maxBuffered} must be > 0, e.g. 8388608`)
+      throw new ConfigError(
+        `RepartitionTasks: maxBufferedBytes ${this.maxBuffered} must be > 0, e.g. 8388608`,
+      )
     this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }))
     this.joined = Promise.race([
       new Promise<void>((resolve) => (this.markJoined = resolve)),
