@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // What the repartition hop of docs/scale-out.md costs, on librdkafka's mock cluster (needs kcat):
 //   node packages/examples/dist/src/bench/repartition-hop.js [--records N] [--rounds N]
-// N tweets (default 20,000, 15% out of order by up to 20 s; the mock cluster keeps only a few MB of a
-// partition, and 5 rows a tweet through the hop outgrow that past ~30,000) are produced to a 4-partition input topic
+// N tweets (default 20,000, a second apart, 15% out of order by up to 20 s) are produced to a 4-partition input topic
 // before any timing. Then, in alternating rounds, in this one process:
 // - direct: query 3 (DataFrame API: parse, 1-minute watermark, 5-minute windows sliding by 1 minute,
 //   count, update mode) reading the input topic;
@@ -127,8 +126,8 @@ async function hop(brokers: string[], topic: string, records: number, round: num
   try {
     const windowed = () =>
       query.metricsSnapshot().instances.find((i) => i.nodeId === 'aggregate')?.recordsIn ?? 0
-    // The mock cluster keeps only a few MB of a partition: a repartition topic that outgrows that
-    // before it is read fails the query (rows gone), hence the default of 20,000 tweets.
+    // The mock cluster keeps only a few MB of a partition: a repartition partition that outgrows
+    // that before it is read fails the query (rows gone); see docs/scale-out.md.
     const ms = await timeMiddle(
       () => windowed() / (records * WINDOWS_PER_TWEET),
       'the scaled-out query',
@@ -161,6 +160,9 @@ async function main(): Promise<void> {
       topic,
       count: records,
       rate: 0,
+      // A second apart: 20,000 tweets span 5.5 hours, ~330 windows, whose keys spread over the
+      // repartition partitions (10 ms apart, 8 windows would crowd one partition past the mock's cap).
+      stepMs: 1000,
       start: START,
       seed: 7,
       lateFraction: 0.15,

@@ -11,6 +11,8 @@ export interface ProduceTweetsOptions {
   readonly count?: number
   /** Tweets per second of wall time; 0: as fast as the brokers take them. Default 100. */
   readonly rate?: number
+  /** Event time between two tweets, ms. Default: `1000 / rate`, or 10 when the rate is unlimited. */
+  readonly stepMs?: number
   /** Share of tweets stamped up to `maxDelayMs` earlier than their place. Default 0.02. */
   readonly lateFraction?: number
   /** Default 10 minutes. */
@@ -63,10 +65,14 @@ export async function produceTweets(options: ProduceTweetsOptions): Promise<Prod
     texts,
     seed: options.seed ?? 42,
     start: options.start ?? clock.now(),
-    stepMs: rate > 0 ? 1000 / rate : 10,
+    stepMs: options.stepMs ?? (rate > 0 ? 1000 / rate : 10),
     lateFraction: options.lateFraction ?? 0.02,
     maxDelayMs: options.maxDelayMs ?? 600_000,
   }
+  if (!(recordOptions.stepMs > 0) || !Number.isFinite(recordOptions.stepMs))
+    throw new ConfigError(
+      `stepMs ${options.stepMs} must be ms > 0 between two tweets' event times, e.g. 1000`,
+    )
   if (!(recordOptions.lateFraction >= 0 && recordOptions.lateFraction <= 1)) {
     throw new ConfigError(`lateFraction ${recordOptions.lateFraction} must be between 0 and 1, e.g. 0.02`)
   }

@@ -227,11 +227,12 @@ export class RepartitionTasks {
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: ({ batch }) => {
-        const gap = this.feed.push(
+        const feed = this.feed
+        const gap = feed.push(
           batch.partition,
           batch.messages.map((m) => ({ offset: Number(m.offset), value: m.value })),
         )
-        if (gap) this.fail(this.dataLost(batch.partition, gap))
+        if (gap) void this.mindTheGap(consumer, feed, batch.partition, gap)
         return Promise.resolve()
       },
     })
@@ -310,6 +311,40 @@ export class RepartitionTasks {
   }
 
   /**
+   * A fetch began past the next offset of a partition. Either it was under way before the last seek
+   * (a new assignment sought the partition back to its checkpoint, and kafkajs delivered what it had
+   * already asked for): then the partition is sought again; or the topic no longer holds those
+   * offsets: then the tasks fail. The feed takes nothing of the partition until it is sought again.
+   */
+  private async mindTheGap(
+    consumer: KafkaConsumer,
+    feed: AssignmentFeed,
+    partition: number,
+    gap: { from: number; to: number },
+  ): Promise<void> {
+    try {
+      const admin = this.connection.client.admin()
+      await admin.connect()
+      let low: number
+      try {
+        const offsets = await admin.fetchTopicOffsets(this.options.topic)
+        low = Number(offsets.find((o) => o.partition === partition)?.low ?? 0)
+      } finally {
+        await admin.disconnect().catch(() => undefined)
+      }
+      if (low > gap.from) {
+        this.fail(this.dataLost(partition, { from: gap.from, to: low }))
+        return
+      }
+      if (this.feed !== feed || this.stopped) return
+      const next = feed.resume(partition)
+      consumer.seek({ topic: this.options.topic, partition, offset: String(next) })
+    } catch (cause) {
+      this.fail(cause)
+    }
+  }
+
+  /**
    * Offsets of a partition are missing: the topic no longer holds them (its retention deleted them
    * while this process was behind, and kafkajs moved on to its earliest offset). Rows would be lost
    * without a trace, so the query fails instead, as Spark's Kafka source does with failOnDataLoss.
@@ -355,6 +390,8 @@ class AssignmentFeed implements RepartitionFeed {
   /** Bytes fetched and not taken. */
   bytes = 0
   private paused = false
+  /** Partitions whose last fetch began past their next offset: nothing is taken until `resume`. */
+  private readonly held = new Set<number>()
 
   /** `hold(true)` when `bytes` passes `maxBytes`, `hold(false)` once it is back under three quarters. */
   constructor(
@@ -366,24 +403,35 @@ class AssignmentFeed implements RepartitionFeed {
   }
 
   /**
-   * Takes what was fetched past what the partition has. Returns the offsets skipped, if the fetch
-   * began past the next one: a repartition topic is written without transactions and never compacted,
-   * so its offsets have no holes unless records were deleted before they were read.
+   * Takes what was fetched past what the partition has. Returns the offsets a fetch jumped over, if it
+   * did (a repartition topic is written without transactions and never compacted, so its offsets have
+   * no holes: the fetch was asked for before a seek, or the records were deleted before they were
+   * read), and holds the partition until `resume`.
    */
   push(partition: number, messages: readonly Fetched[]): { from: number; to: number } | undefined {
     const queue = this.queues.get(partition)
-    if (!queue || this.retired) return undefined
-    let gap: { from: number; to: number } | undefined
+    if (!queue || this.retired || this.held.has(partition)) return undefined
     for (const message of messages) {
       if (message.offset < queue.next) continue
-      if (message.offset > queue.next) gap ??= { from: queue.next, to: message.offset }
+      if (message.offset > queue.next) {
+        // The rest of this fetch is not taken either: the partition waits to be sought again.
+        this.held.add(partition)
+        this.wake?.()
+        return { from: queue.next, to: message.offset }
+      }
       queue.next = message.offset + 1
       queue.messages.push(message)
       this.bytes += message.value?.length ?? 0
     }
     if (!this.paused && this.bytes > this.maxBytes) this.setPaused(true)
     this.wake?.()
-    return gap
+    return undefined
+  }
+
+  /** Takes fetches of `partition` again (it is being sought to the returned offset). */
+  resume(partition: number): number {
+    this.held.delete(partition)
+    return this.queues.get(partition)?.next ?? 0
   }
 
   private setPaused(paused: boolean): void {
