@@ -260,3 +260,48 @@ serial(
     )
   },
 )
+
+serial(
+  'a query without groupBy scales out too: each process writes the rows of its input partitions',
+  async (t) => {
+    const topic = `words-plain-${process.pid}`
+    await produce(topic)
+    type Word = { readonly word: string; readonly creation_time: Date | null }
+    const words = (into: Word[], placement: object) =>
+      tweets(kafkaSource({ brokers: cluster!.brokers, subscribe: [topic], startingOffsets: 'earliest' }))
+        .explode('word', (tweet) => tweet.tweet_text?.split(' '))
+        .filter((r) => r.word.length > 6)
+        .select('word', 'creation_time')
+        .writeStream({
+          sink: {
+            name: 'words',
+            createWriter: () => ({
+              write: (rows: readonly Word[]) => void into.push(...rows),
+              commit: () => undefined,
+              close: () => undefined,
+            }),
+          },
+          outputMode: 'append',
+          manager: new StreamingQueryManager(),
+          ...placement,
+        })
+        .start()
+    const expected: Word[] = []
+    await (await words(expected, { trigger: { availableNow: true } })).awaitTermination(60_000)
+    const scaled: Word[] = []
+    const query = await words(scaled, {
+      checkpointLocation: join(dir, 'plain'),
+      trigger: { processingTime: 200 },
+      scaleOut: kafkaScaleOut(group),
+    })
+    t.teardown(() => query.stop())
+    const deadline = Date.now() + 30_000
+    while (scaled.length < expected.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100))
+    const show = (rows: readonly Word[]) =>
+      rows.map((r) => `${r.creation_time?.toISOString() ?? 'null'} ${r.word}`).sort()
+    t.true(expected.length > 500, `${expected.length} words`)
+    t.deepEqual(show(scaled), show(expected))
+    t.regex(query.explain(), /source[\s\S]*rows[\s\S]*sink/)
+  },
+)
