@@ -75,6 +75,7 @@ export {
 export type { Source, SourceReader, SourceReaderContext, SourceBatch } from './io/source.js'
 export type { Sink, SinkWriter, SinkWriterContext } from './io/sink.js'
 export { Counters } from './metrics/counters.js'
+export { graphView } from './metrics/job-snapshot.js'
 export type {
   JobMetrics,
   InstanceMetrics,

@@ -17,11 +17,8 @@ import { useKafka } from './mock-cluster.js'
 const kafka = useKafka()
 const test = kafka.test
 
-test('a slow aggregate holds the repartition topic back: what is fetched and not taken stays bounded, and every row comes once', async (t) => {
-  const topic = unique('tasks-bounded')
-  const dir = await mkdtemp(join(tmpdir(), 'weir-tasks-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  // 4,000 rows of about 1 KB over the 4 partitions: 4 MB in the topic before the tasks start.
+/** Writes `rows` to `topic` with the repartition sink, 500 a write. */
+async function writeRows(topic: string, rows: readonly RepartitionRow[]): Promise<void> {
   const writer = await repartitionSink({
     brokers: kafka.brokers(),
     log: captureLog().log,
@@ -32,40 +29,60 @@ test('a slow aggregate holds the repartition topic back: what is fetched and not
     parallelism: 1,
     firstEpoch: 0,
   })
-  const rows: RepartitionRow[] = Array.from({ length: 4000 }, (_, i) => ({
-    kind: 'data',
-    writer: 'in-0',
-    offset: i,
-    index: 0,
-    t: 1000 + i,
-    key: `k${i % 97}`,
-    value: { i, pad: 'x'.repeat(1000) },
-  }))
   for (let i = 0; i < rows.length; i += 500) await writer.write(rows.slice(i, i + 500), 0)
   await writer.close()
+}
 
-  const out = new CollectSink<RepartitionData>({ delayMs: 100 })
-  const maxBufferedBytes = 256 * 1024
+/** Tasks over `topic` whose job reads its rows into `out` (a sink of `capacity` rows). */
+async function startTasks(
+  t: { teardown(fn: () => unknown): void },
+  topic: string,
+  out: CollectSink<RepartitionData>,
+  options: { capacity?: number; maxBufferedBytes?: number } = {},
+): Promise<RepartitionTasks> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-tasks-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
   const tasks = await RepartitionTasks.start({
     brokers: kafka.brokers(),
     log: captureLog().log,
     topic,
-    groupId: unique('tasks-group'),
+    groupId: unique(`${topic}-group`),
     writers: ['in-0'],
     checkpointDir: dir,
     graph: (source) => {
       const graph = new StreamGraph()
       graph
         .from(defineSource('source', source, { decode: decodeRepartitioned }))
-        .to(defineSink('out', out, { capacity: 100 }))
+        .to(defineSink('out', out, { capacity: options.capacity }))
       return graph
     },
     job: { trigger: { kind: 'processingTime', intervalMs: 100 } },
-    maxBufferedBytes,
+    maxBufferedBytes: options.maxBufferedBytes,
     partitionAssigners: [mockSafeAssigner()],
     ...GROUP,
   })
   t.teardown(() => tasks.stop())
+  return tasks
+}
+
+test('a slow aggregate holds the repartition topic back: what is fetched and not taken stays bounded, and every row comes once', async (t) => {
+  const topic = unique('tasks-bounded')
+  // 4,000 rows of about 1 KB over the 4 partitions: 4 MB in the topic before the tasks start.
+  await writeRows(
+    topic,
+    Array.from({ length: 4000 }, (_, i) => ({
+      kind: 'data',
+      writer: 'in-0',
+      offset: i,
+      index: 0,
+      t: 1000 + i,
+      key: `k${i % 97}`,
+      value: { i, pad: 'x'.repeat(1000) },
+    })),
+  )
+  const out = new CollectSink<RepartitionData>({ delayMs: 100 })
+  const maxBufferedBytes = 256 * 1024
+  const tasks = await startTasks(t, topic, out, { capacity: 100, maxBufferedBytes })
   let most = 0
   const sampler = setInterval(() => (most = Math.max(most, tasks.bufferedBytes)), 2)
   t.teardown(() => clearInterval(sampler))
@@ -81,48 +98,21 @@ test('a slow aggregate holds the repartition topic back: what is fetched and not
 
 test('rows deleted from the topic before they were read fail the tasks with the offsets, never silently', async (t) => {
   const topic = unique('tasks-lost')
-  const dir = await mkdtemp(join(tmpdir(), 'weir-tasks-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
   // 16 MB to one partition: the mock cluster keeps a few MB of a partition and deletes the oldest,
   // as a real topic's retention would while a downstream is away.
-  const writer = await repartitionSink({
-    brokers: kafka.brokers(),
-    log: captureLog().log,
+  await writeRows(
     topic,
-  }).createWriter({ sinkId: 'repartition', instance: 0, parallelism: 1, firstEpoch: 0 })
-  for (let i = 0; i < 16_000; i += 500) {
-    await writer.write(
-      Array.from({ length: 500 }, (_, j) => ({
-        kind: 'data' as const,
-        writer: 'in-0',
-        offset: i + j,
-        index: 0,
-        t: 1000,
-        key: 'one',
-        value: { pad: `${i + j}`.padEnd(1000, 'x') },
-      })),
-      0,
-    )
-  }
-  await writer.close()
-  const out = new CollectSink<RepartitionData>()
-  const tasks = await RepartitionTasks.start({
-    brokers: kafka.brokers(),
-    log: captureLog().log,
-    topic,
-    groupId: unique('tasks-lost-group'),
-    writers: ['in-0'],
-    checkpointDir: dir,
-    graph: (source) => {
-      const graph = new StreamGraph()
-      graph.from(defineSource('source', source, { decode: decodeRepartitioned })).to(defineSink('out', out))
-      return graph
-    },
-    job: { trigger: { kind: 'processingTime', intervalMs: 100 } },
-    partitionAssigners: [mockSafeAssigner()],
-    ...GROUP,
-  })
-  t.teardown(() => tasks.stop())
+    Array.from({ length: 16_000 }, (_, i) => ({
+      kind: 'data',
+      writer: 'in-0',
+      offset: i,
+      index: 0,
+      t: 1000,
+      key: 'one',
+      value: { pad: `${i}`.padEnd(1000, 'x') },
+    })),
+  )
+  const tasks = await startTasks(t, topic, new CollectSink<RepartitionData>())
   const error = await t.throwsAsync(tasks.done)
   t.regex(
     error?.message ?? '',

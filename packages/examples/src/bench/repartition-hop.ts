@@ -69,40 +69,20 @@ async function timeMiddle(
   return ms
 }
 
-/** Query 3 on one job over the input topic. */
-async function direct(brokers: string[], topic: string, records: number): Promise<HopRun> {
-  const out = new MemorySink<{ window: { start: Date }; count: number }>({
-    outputMode: 'update',
-    key: (r) => String(r.window.start.getTime()),
-  })
-  const source = kafkaSource({
-    brokers,
-    subscribe: [topic],
-    startingOffsets: 'earliest',
-    logLevel: 'nothing',
-  })
-  const query = await watermarkedCounts(tweets(source))
-    .writeStream({
-      sink: out,
-      outputMode: 'update',
-      trigger: { processingTime: 300 },
-      manager: new StreamingQueryManager(),
-    })
-    .start()
-  const taken = (node: string) =>
-    query.metricsSnapshot().instances.find((i) => i.nodeId === node)?.recordsIn ?? 0
-  const ms = await timeMiddle(() => taken('aggregate') / records, 'the direct query')
-  await query.stop()
-  const counts: Counts = new Map(out.rows().map((r) => [r.window.start.getTime(), r.count]))
-  return { contender: 'direct', ms, recordsPerSecond: (records * 1000) / ms, counts }
-}
-
 /**
- * The same program scaled out (`scaleOut: kafkaScaleOut()`): this process is the query's only member,
- * so it runs both halves, each in its consumer group.
+ * The program of query 3 over the input topic, placed as `placement` says: in one job (direct), or
+ * scaled out (`scaleOut: kafkaScaleOut()`, this process the query's only member, running both halves,
+ * each in its consumer group). `rowsPerTweet` is what the aggregate takes in per tweet: 1 direct, one
+ * per window through the hop.
  */
-async function hop(brokers: string[], topic: string, records: number, round: number): Promise<HopRun> {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-hop-'))
+async function run(
+  contender: HopRun['contender'],
+  brokers: string[],
+  topic: string,
+  records: number,
+  rowsPerTweet: number,
+  placement: object,
+): Promise<HopRun> {
   const out = new MemorySink<{ window: { start: Date }; count: number }>({
     outputMode: 'update',
     key: (r) => String(r.window.start.getTime()),
@@ -119,27 +99,43 @@ async function hop(brokers: string[], topic: string, records: number, round: num
       outputMode: 'update',
       trigger: { processingTime: 300 },
       manager: new StreamingQueryManager(),
-      checkpointLocation: join(dir, `round-${round}`),
-      scaleOut: kafkaScaleOut({ sessionTimeout: 6000, heartbeatInterval: 1000 }),
+      ...placement,
     })
     .start()
   try {
-    const windowed = () =>
+    const taken = () =>
       query.metricsSnapshot().instances.find((i) => i.nodeId === 'aggregate')?.recordsIn ?? 0
     // The mock cluster keeps only a few MB of a partition: a repartition partition that outgrows
     // that before it is read fails the query (rows gone); see docs/scale-out.md.
     const ms = await timeMiddle(
-      () => windowed() / (records * WINDOWS_PER_TWEET),
-      'the scaled-out query',
+      () => taken() / (records * rowsPerTweet),
+      `the ${contender} query`,
       () => query.exception,
     )
     // The last epoch's rows reach the sink after the aggregate took them in.
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     await query.stop()
     const counts: Counts = new Map(out.rows().map((r) => [r.window.start.getTime(), r.count]))
-    return { contender: 'hop', ms, recordsPerSecond: (records * 1000) / ms, counts }
+    return { contender, ms, recordsPerSecond: (records * 1000) / ms, counts }
   } finally {
     await query.stop()
+  }
+}
+
+/** Query 3 in one job over the input topic. */
+function direct(brokers: string[], topic: string, records: number): Promise<HopRun> {
+  return run('direct', brokers, topic, records, 1, {})
+}
+
+/** The same program scaled out: every tweet crosses the repartition topic once per window. */
+async function hop(brokers: string[], topic: string, records: number, round: number): Promise<HopRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-hop-'))
+  try {
+    return await run('hop', brokers, topic, records, WINDOWS_PER_TWEET, {
+      checkpointLocation: join(dir, `round-${round}`),
+      scaleOut: kafkaScaleOut({ sessionTimeout: 6000, heartbeatInterval: 1000 }),
+    })
+  } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -1,19 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StreamingQueryManager, type Sink, type StreamingQuery } from '@weir/core'
 import {
   kafkaScaleOut,
   kafkaSource,
-  kcatAvailable,
   loadTweetTexts,
   mockSafeAssigner,
-  startKafkaMockCluster,
   type KafkaLogEntry,
-  type KafkaMockCluster,
 } from '@weir/connectors'
 import { window } from '@weir/operators'
-import test from 'ava'
+import { lastOwned, useScaleOutCluster } from './groups.js'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { tweetRecord } from '../../src/producer/tweet-records.js'
 import { tweets } from '../../src/tutorial/queries.js'
@@ -33,22 +28,10 @@ const records = [
   { key: 'bad', value: '{"creation_time": "yesterday", ' },
 ]
 
-const serial = kcatAvailable() ? test.serial : test.serial.skip
-let cluster: KafkaMockCluster | undefined
-let dir = ''
-if (kcatAvailable()) {
-  test.before(async () => {
-    cluster = await startKafkaMockCluster()
-    dir = await mkdtemp(join(tmpdir(), 'weir-scale-out-query-'))
-  })
-  test.after.always(async () => {
-    await cluster?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
-  })
-}
+const { serial, cluster, dir } = useScaleOutCluster('weir-scale-out-query-')
 
 async function produce(topic: string): Promise<void> {
-  const producer = new Kafka({ brokers: cluster!.brokers, logLevel: logLevel.NOTHING }).producer({
+  const producer = new Kafka({ brokers: cluster().brokers, logLevel: logLevel.NOTHING }).producer({
     createPartitioner: Partitioners.DefaultPartitioner,
   })
   await producer.connect()
@@ -93,7 +76,7 @@ function start(
   log: (entry: KafkaLogEntry) => void = () => undefined,
 ): Promise<StreamingQuery> {
   return tweets(
-    kafkaSource({ brokers: cluster!.brokers, subscribe: [topic], startingOffsets: 'earliest', log }),
+    kafkaSource({ brokers: cluster().brokers, subscribe: [topic], startingOffsets: 'earliest', log }),
   )
     .withWatermark('creation_time', '1 minute')
     .explode('word', (t) => t.tweet_text?.split(' '))
@@ -121,15 +104,6 @@ async function oneProcess(
   return finalRows(rows)
 }
 
-/** The partitions of the last line that names them (a group join, or the partitions a process runs). */
-function lastOwned(lines: readonly string[], pattern: RegExp): number {
-  const list = lines
-    .map((l) => pattern.exec(l)?.[1])
-    .filter((m) => m !== undefined)
-    .at(-1)
-  return list === undefined ? 0 : list.split(', ').length
-}
-
 const TOPIC = `words-${process.pid}`
 
 serial(
@@ -141,7 +115,7 @@ serial(
     const rows: Row[] = []
     const manager = new StreamingQueryManager()
     const query = await tweets(
-      kafkaSource({ brokers: cluster!.brokers, subscribe: [TOPIC], startingOffsets: 'earliest' }),
+      kafkaSource({ brokers: cluster().brokers, subscribe: [TOPIC], startingOffsets: 'earliest' }),
     )
       .withWatermark('creation_time', '1 minute')
       .explode('word', (tweet) => tweet.tweet_text?.split(' '))
@@ -153,7 +127,7 @@ serial(
         queryName: 'words',
         trigger: { processingTime: 200 },
         manager,
-        checkpointLocation: join(dir, 'single'),
+        checkpointLocation: join(dir(), 'single'),
         scaleOut: kafkaScaleOut(group),
       })
       .start()
@@ -188,7 +162,7 @@ serial(
     const arrivals: Row[] = []
     const rows: Row[][] = [[], []]
     const logs: string[][] = [[], []]
-    const location = join(dir, 'two')
+    const location = join(dir(), 'two')
     const members = await Promise.all(
       [0, 1].map((i) =>
         start(
@@ -235,7 +209,7 @@ serial(
     const topic = `words-idle-${process.pid}`
     const rows: Row[] = []
     const query = await start(topic, rows, {
-      checkpointLocation: join(dir, 'idle'),
+      checkpointLocation: join(dir(), 'idle'),
       trigger: { processingTime: 200 },
       outputMode: 'append',
       idleTimeout: '2 seconds',
@@ -243,7 +217,7 @@ serial(
     })
     t.teardown(() => query.stop())
     // Every tweet to partition 0: partitions 1 to 3 never write to the repartition topic.
-    const producer = new Kafka({ brokers: cluster!.brokers, logLevel: logLevel.NOTHING }).producer()
+    const producer = new Kafka({ brokers: cluster().brokers, logLevel: logLevel.NOTHING }).producer()
     await producer.connect()
     await producer.send({ topic, messages: records.map((r) => ({ value: r.value, partition: 0 })), acks: -1 })
     await producer.disconnect()
@@ -268,7 +242,7 @@ serial(
     await produce(topic)
     type Word = { readonly word: string; readonly creation_time: Date | null }
     const words = (into: Word[], placement: object) =>
-      tweets(kafkaSource({ brokers: cluster!.brokers, subscribe: [topic], startingOffsets: 'earliest' }))
+      tweets(kafkaSource({ brokers: cluster().brokers, subscribe: [topic], startingOffsets: 'earliest' }))
         .explode('word', (tweet) => tweet.tweet_text?.split(' '))
         .filter((r) => r.word.length > 6)
         .select('word', 'creation_time')
@@ -290,7 +264,7 @@ serial(
     await (await words(expected, { trigger: { availableNow: true } })).awaitTermination(60_000)
     const scaled: Word[] = []
     const query = await words(scaled, {
-      checkpointLocation: join(dir, 'plain'),
+      checkpointLocation: join(dir(), 'plain'),
       trigger: { processingTime: 200 },
       scaleOut: kafkaScaleOut(group),
     })

@@ -1,12 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { kcatAvailable, loadTweetTexts, startKafkaMockCluster, type KafkaMockCluster } from '@weir/connectors'
-import test from 'ava'
+import { loadTweetTexts } from '@weir/connectors'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
+import { lastOwned, useScaleOutCluster } from './groups.js'
 import { tweetRecord, type TweetRecordOptions } from '../../src/producer/tweet-records.js'
 
 const texts = await loadTweetTexts()
@@ -31,23 +30,12 @@ const phaseB = Array.from({ length: 8 }, (_, i) => ({
   }),
 }))
 
-const serial = kcatAvailable() ? test.serial : test.serial.skip
-let cluster: KafkaMockCluster | undefined
-let dir = ''
-if (kcatAvailable()) {
-  test.before(async () => {
-    cluster = await startKafkaMockCluster()
-    dir = await mkdtemp(join(tmpdir(), 'weir-scale-out-'))
-    await writeFile(join(dir, 'tweets.jsonl'), [...phaseA, ...phaseB].map((r) => r.value).join('\n') + '\n')
-  })
-  test.after.always(async () => {
-    await cluster?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
-  })
-}
+const { serial, cluster, dir } = useScaleOutCluster('weir-scale-out-', (scratch) =>
+  writeFile(join(scratch, 'tweets.jsonl'), [...phaseA, ...phaseB].map((r) => r.value).join('\n') + '\n'),
+)
 
 async function produce(topic: string, messages: readonly { key: string; value: string }[]): Promise<void> {
-  const producer = new Kafka({ brokers: cluster!.brokers, logLevel: logLevel.NOTHING }).producer({
+  const producer = new Kafka({ brokers: cluster().brokers, logLevel: logLevel.NOTHING }).producer({
     createPartitioner: Partitioners.DefaultPartitioner,
   })
   await producer.connect()
@@ -68,7 +56,7 @@ const PROGRAM = fileURLToPath(new URL('./query3-program.js', import.meta.url))
 
 /** Query 3 over a file of the same tweets, on 1 thread and on 2 worker threads. */
 function threads(): Promise<[Rows, Rows]> {
-  const file = join(dir, 'tweets.jsonl')
+  const file = join(dir(), 'tweets.jsonl')
   const run = async (workers: number): Promise<Rows> => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -156,21 +144,12 @@ async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   return true
 }
 
-/** How many partitions a member's last assignment in a group gave it (`runs partitions 1, 3 of …`, `joined group … with partitions t-1, t-3`). */
-function owned(member: Member, pattern: RegExp): number {
-  const list = member.lines
-    .map((l) => pattern.exec(l)?.[1])
-    .filter((m) => m !== undefined)
-    .at(-1)
-  return list === undefined ? 0 : list.split(', ').length
-}
-
 /** Both members own 2 of the 4 partitions in both groups. */
 function split(members: readonly Member[]): boolean {
   return members.every(
     (m) =>
-      owned(m, /runs partitions ([^ ]+(?:, [^ ]+)*) of/) === 2 &&
-      owned(m, /joined group .* with partitions (.*)$/) === 2,
+      lastOwned(m.lines, /runs partitions ([^ ]+(?:, [^ ]+)*) of/) === 2 &&
+      lastOwned(m.lines, /joined group .* with partitions (.*)$/) === 2,
   )
 }
 
@@ -206,7 +185,7 @@ async function scaleOut(
 ): Promise<{ rows: Rows; members: Member[] }> {
   const inputTopic = `${name}-tweets-${process.pid}`
   // One checkpoint location every process sees: the first to start writes the query's id there.
-  const config = { brokers: cluster!.brokers, topic: inputTopic, checkpointLocation: join(dir, name) }
+  const config = { brokers: cluster().brokers, topic: inputTopic, checkpointLocation: join(dir(), name) }
   const arrivals: Arrivals = []
   const members = Array.from({ length: processes }, () => spawnMember(config, arrivals))
   try {

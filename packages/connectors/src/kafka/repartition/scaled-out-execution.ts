@@ -1,5 +1,6 @@
 import {
   describePlan,
+  graphView,
   type EpochReport,
   type Job,
   type JobMetrics,
@@ -76,7 +77,7 @@ export class ScaledOutExecution implements QueryExecution {
     const up = this.upstream.metrics()
     const down = this.downstream?.tasks.current?.metrics()
     if (!this.downstream) return up
-    const graph = down?.graph ?? viewOf(this.downstream.plan)
+    const graph = down?.graph ?? graphView(this.downstream.plan)
     return {
       ...up,
       watermark: down?.watermark ?? -Infinity,
@@ -164,19 +165,5 @@ export class ScaledOutExecution implements QueryExecution {
         ...report.sources.map((s) => ({ ...s, info: { ...s.info, eventTime: undefined } })),
       ],
     }
-  }
-}
-
-/** The drawing of a plan no job runs yet. */
-function viewOf(plan: PhysicalPlan): JobMetrics['graph'] {
-  return {
-    nodes: plan.nodes.map((n) => ({
-      id: n.id,
-      operator: n.spec.name,
-      kind: n.spec.kind,
-      parallelism: n.parallelism,
-      stateful: n.spec.kind === 'transform' && n.spec.stateful,
-    })),
-    edges: [],
   }
 }
