@@ -127,3 +127,41 @@ export function graphView(plan: PhysicalPlan): PhysicalGraphView {
     ),
   }
 }
+
+/**
+ * A job's snapshot with the instances and splits of its worker threads added (each as its thread's
+ * last commit reported it), in plan order; the sizes of their snapshots come from the coordinator
+ * (`stateBytes`), and the watermark that reached every sink counts their sinks too.
+ */
+export function withThreads(
+  local: JobMetrics,
+  plan: PhysicalPlan,
+  threads: readonly {
+    readonly instances: readonly InstanceMetrics[]
+    readonly splits: readonly SplitMetrics[]
+  }[],
+  stateBytes: ReadonlyMap<string, readonly number[]>,
+): JobMetrics {
+  if (threads.length === 0) return local
+  const order = new Map(plan.nodes.map((n, i) => [n.id, i]))
+  const byPlace = <T extends { nodeId: string; instance: number }>(a: T, b: T) =>
+    order.get(a.nodeId)! - order.get(b.nodeId)! || a.instance - b.instance
+  const remote = threads.flatMap((t) => t.instances)
+  const instances = [
+    ...local.instances,
+    ...remote.map((i) =>
+      i.stateBytes === 0 && i.counters.stateBytes === undefined
+        ? { ...i, stateBytes: stateBytes.get(i.nodeId)?.[i.instance] ?? 0 }
+        : i,
+    ),
+  ].sort(byPlace)
+  const splits = [...local.splits, ...threads.flatMap((t) => t.splits)].sort(
+    (a, b) => byPlace(a, b) || (a.split < b.split ? -1 : a.split > b.split ? 1 : 0),
+  )
+  const remoteSinks = remote.filter((i) => i.kind === 'sink')
+  const watermark =
+    remoteSinks.length === 0
+      ? local.watermark
+      : Math.min(local.watermark, ...remoteSinks.map((i) => i.watermark))
+  return { ...local, instances, splits, watermark }
+}

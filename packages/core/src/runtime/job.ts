@@ -7,7 +7,7 @@ import type { Checkpoint, StateBackend } from '../state/checkpoint.js'
 import { systemClock, type Clock } from '../time/clock.js'
 import { BusyTime } from '../metrics/busy-time.js'
 import type { EpochSummary, JobMetrics } from '../metrics/job-metrics.js'
-import { snapshotJob } from '../metrics/job-snapshot.js'
+import { snapshotJob, withThreads } from '../metrics/job-snapshot.js'
 import { Backpressure } from './backpressure.js'
 import { Coordinator, type EpochReport } from './coordinator.js'
 import type { InputGate } from './input-gate.js'
@@ -25,6 +25,7 @@ import {
   weirWorkerInit,
   WorkerPool,
   type FromWorker,
+  type ThreadMetrics,
 } from './worker-threads.js'
 
 /** Jobs started in this thread so far: the n-th job a worker thread starts joins the n-th of the main thread. */
@@ -110,6 +111,8 @@ export class Job {
   private epochsCompleted = 0
   /** Bytes of each node's last snapshot, per instance, when the state backend reports them. */
   private readonly stateBytes = new Map<string, readonly number[]>()
+  /** The instances and splits of each worker thread, as its last commit reported them. */
+  private readonly threadMetrics = new Map<number, ThreadMetrics>()
   private readonly ordinal = jobsStarted++
   private readonly threads: number
   /** With worker threads: the main thread's link to them. */
@@ -255,11 +258,16 @@ export class Job {
     return throttled && this.jobState === 'running'
   }
 
-  /** Every counter of every instance, by `nodeId#instance`. */
+  /**
+   * Every counter of every instance, by `nodeId#instance`: this thread's as they are now, a worker
+   * thread's as of the last epoch it committed.
+   */
   counters(): Record<string, Record<string, number>> {
     const all: Record<string, Record<string, number>> = {}
     for (const i of [...this.sources, ...this.operators, ...this.sinks])
       all[`${i.nodeId}#${i.instance}`] = i.counters.toJSON()
+    for (const thread of this.threadMetrics.values())
+      for (const i of thread.instances) all[`${i.nodeId}#${i.instance}`] = { ...i.counters }
     return all
   }
 
@@ -274,7 +282,7 @@ export class Job {
    * keeps anyway; call it as often as once a second.
    */
   metrics(): JobMetrics {
-    return snapshotJob({
+    const local = snapshotJob({
       takenAt: this.clock.now(),
       state: this.jobState,
       plan: this.plan,
@@ -292,6 +300,7 @@ export class Job {
         recent: [...this.recentEpochs],
       },
     })
+    return withThreads(local, this.plan, [...this.threadMetrics.values()], this.stateBytes)
   }
 
   /** Whether a bounded queue is full and the sources are held back now. */
@@ -347,10 +356,14 @@ export class Job {
       })),
       injectIntoSources: (barrier) => this.injectIntoSources(barrier),
       commitSinks: async (epoch) => {
-        await Promise.all([
-          ...this.sinks.map((sink) => sink.commit(epoch)),
+        const [replies] = await Promise.all([
           this.pool?.request({ t: 'commit', epoch }, 'committed'),
+          ...this.sinks.map((sink) => sink.commit(epoch)),
         ])
+        // Replies come in thread order, threads 1 .. n-1.
+        ;(replies ?? []).forEach((reply, i) => {
+          if (reply?.t === 'committed' && reply.metrics) this.threadMetrics.set(i + 1, reply.metrics)
+        })
       },
       onEpoch: (report) => this.epochDone(report),
       onError: (error) => this.fail(error),

@@ -1,5 +1,6 @@
 import type { PhysicalPlan } from '../graph/physical-plan.js'
 import type { BusyTime } from '../metrics/busy-time.js'
+import { snapshotJob } from '../metrics/job-snapshot.js'
 import type { Clock } from '../time/clock.js'
 import { Backpressure } from './backpressure.js'
 import { RemoteChannels } from './remote-channels.js'
@@ -10,6 +11,7 @@ import {
   errorForParent,
   restoredFromBytes,
   type FromWorker,
+  type ThreadMetrics,
   type ToWorker,
   type WorkerInit,
 } from './worker-threads.js'
@@ -87,6 +89,24 @@ export async function joinParentJob(options: {
       settle.reject(error)
     })
   }
+  /** This thread's instances and splits, for the main thread's metrics (sent with each commit). */
+  const threadMetrics = (): ThreadMetrics => {
+    const { instances: all, splits } = snapshotJob({
+      takenAt: clock.now(),
+      state: 'running',
+      plan,
+      sources: instances.sources,
+      operators: instances.operators,
+      sinks: instances.sinks,
+      watermark: -Infinity,
+      backpressured: backpressure.pressured,
+      timed: busyTime !== undefined,
+      // Snapshot sizes are the coordinator's, on the main thread: it fills them in.
+      stateBytes: new Map(),
+      epochs: { current: 0, completed: 0, inFlight: 0, recent: [] },
+    })
+    return { instances: all, splits }
+  }
   const loops = instances.sources.map((source) => source.run().catch((error: unknown) => fail(error, true)))
   const onMessage = (message: ToWorker) => {
     if (failed) return
@@ -100,7 +120,7 @@ export async function joinParentJob(options: {
         return
       case 'commit':
         await Promise.all(instances.sinks.map((sink) => sink.commit(message.epoch)))
-        post({ t: 'committed' })
+        post({ t: 'committed', metrics: threadMetrics() })
         return
       case 'epoch-committed':
         for (const { nodeId, instance, positions } of message.sources) {

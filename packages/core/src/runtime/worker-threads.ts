@@ -1,3 +1,4 @@
+import type { InstanceMetrics, SplitMetrics } from '../metrics/job-metrics.js'
 import {
   isMainThread,
   MessageChannel,
@@ -47,6 +48,12 @@ export type ToWorker =
   | { readonly t: 'fail' }
 
 /** Reports from a worker to the main thread. */
+/** What a worker thread's instances report, for the main thread's `Job.counters()` and `metrics()`. */
+export interface ThreadMetrics {
+  readonly instances: readonly InstanceMetrics[]
+  readonly splits: readonly SplitMetrics[]
+}
+
 export type FromWorker =
   | { readonly t: 'ready' }
   | {
@@ -61,7 +68,8 @@ export type FromWorker =
   | { readonly t: 'busy' }
   | { readonly t: 'source-finished' }
   | { readonly t: 'sink-ended' }
-  | { readonly t: 'committed' }
+  /** The sinks committed the epoch; `metrics`: the thread's instances and splits as they stand then. */
+  | { readonly t: 'committed'; readonly metrics?: ThreadMetrics }
   /** Every source of the worker caught up; `throttled`: one of them holds data back until a commit. */
   | { readonly t: 'caught-up'; readonly throttled: boolean }
   | { readonly t: 'stopped' }

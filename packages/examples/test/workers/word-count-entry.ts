@@ -1,7 +1,8 @@
 // The program the workers test runs in a child process for two-phase aggregation: word count over the
 // bundled corpus with `partialAggregate` before the hash exchange and a keyed aggregate merging partials
 // after it (or, with PHASES 1, every word sent across). Usage: node word-count-entry.js WORKERS PHASES.
-// Prints the final count of every word, sorted, as one JSON line. With WORKERS >= 2 this file also runs in
+// Prints the final count of every word, sorted, as one JSON line, then the job's instances as its
+// metrics() and counters() report them. With WORKERS >= 2 this file also runs in
 // each worker thread, and joins the job.
 import { isWeirWorker, Job, StreamGraph, type Sink } from '@weir/core'
 import { explode, sink, source, type AggregateRow } from '@weir/operators'
@@ -33,4 +34,15 @@ const counts = countWords(words, { twoPhase: phases === 2, maxKeys: 2000 })
 counts.rebalance().to(sink('rows', collect), { parallelism: 1 })
 const job = await Job.start(graph, { trigger: { kind: 'processingTime', intervalMs: 50 }, workers })
 await job.done
-if (!isWeirWorker()) process.stdout.write(JSON.stringify([...table].sort()) + '\n')
+if (!isWeirWorker()) {
+  process.stdout.write(JSON.stringify([...table].sort()) + '\n')
+  // The job's metrics as the main thread sees them: every instance, whichever thread ran it.
+  const metrics = job.metrics()
+  process.stdout.write(
+    JSON.stringify({
+      instances: metrics.instances.map((i) => [i.nodeId, i.instance, i.recordsIn, i.recordsOut]),
+      counters: Object.keys(job.counters()).sort(),
+      splits: metrics.splits.length,
+    }) + '\n',
+  )
+}

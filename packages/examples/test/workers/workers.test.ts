@@ -22,12 +22,26 @@ test('the watermarked sliding-window count gives the same rows on one thread and
   t.deepEqual(three, one)
 })
 
-async function wordCounts(workers: number, phases: number): Promise<[string, number][]> {
+interface SeenMetrics {
+  readonly instances: [nodeId: string, instance: number, recordsIn: number, recordsOut: number][]
+  readonly counters: string[]
+  readonly splits: number
+}
+
+async function wordCountRun(
+  workers: number,
+  phases: number,
+): Promise<{ counts: [string, number][]; metrics: SeenMetrics }> {
   const entry = fileURLToPath(new URL('./word-count-entry.js', import.meta.url))
   const { stdout } = await run(process.execPath, [entry, String(workers), String(phases)], {
     timeout: 40_000,
   })
-  return JSON.parse(stdout) as [string, number][]
+  const [counts, metrics] = stdout.trim().split('\n')
+  return { counts: JSON.parse(counts) as [string, number][], metrics: JSON.parse(metrics) as SeenMetrics }
+}
+
+async function wordCounts(workers: number, phases: number): Promise<[string, number][]> {
+  return (await wordCountRun(workers, phases)).counts
 }
 
 test('word count in two phases (partial aggregates across the exchange) gives the same counts as in one, on one thread and on two and three', async (t) => {
@@ -41,6 +55,29 @@ test('word count in two phases (partial aggregates across the exchange) gives th
   t.deepEqual(twoPhases, one)
   t.deepEqual(twoPhasesOn2, one)
   t.deepEqual(twoPhasesOn3, one)
+})
+
+test("the main thread's metrics and counters show every instance, those the worker threads ran included", async (t) => {
+  const [one, three] = await Promise.all([wordCountRun(1, 2), wordCountRun(3, 2)])
+  // The same instances on one thread and on three; the same records in and out where epochs do not
+  // decide them (the source and explode; an aggregate emits per epoch).
+  const places = (m: SeenMetrics) => m.instances.map(([node, i]) => `${node}#${i}`)
+  t.deepEqual(places(three.metrics), places(one.metrics))
+  const rowWise = (m: SeenMetrics) => m.instances.filter(([node]) => node === 'tweets' || node === 'words')
+  t.deepEqual(rowWise(three.metrics), rowWise(one.metrics))
+  t.deepEqual(three.metrics.counters, one.metrics.counters)
+  const sources = three.metrics.instances.filter(([node]) => node === 'tweets')
+  t.deepEqual(
+    sources.map(([, i]) => i),
+    [0, 1, 2],
+  )
+  t.is(
+    sources.reduce((n, [, , , out]) => n + out, 0),
+    20_000,
+    'every tweet read, whichever thread read it',
+  )
+  t.true(three.metrics.counters.includes('tweets#2'))
+  t.is(three.metrics.splits, one.metrics.splits)
 })
 
 test('processAllAvailable reads every file held back by maxFilesPerTrigger, also on a worker thread', async (t) => {
