@@ -181,21 +181,32 @@ async function formGroups(members: Member[], restart: (i: number) => Member): Pr
 async function scaleOut(
   name: string,
   processes: number,
-  kill = false,
+  change?: 'kill' | 'join',
 ): Promise<{ rows: Rows; members: Member[] }> {
   const inputTopic = `${name}-tweets-${process.pid}`
   // One checkpoint location every process sees: the first to start writes the query's id there.
   const config = { brokers: cluster().brokers, topic: inputTopic, checkpointLocation: join(dir(), name) }
   const arrivals: Arrivals = []
-  const members = Array.from({ length: processes }, () => spawnMember(config, arrivals))
+  const members = Array.from({ length: change === 'join' ? 1 : processes }, () =>
+    spawnMember(config, arrivals),
+  )
   try {
     await waitFor(() => members.every((m) => m.started), 20_000)
-    if (processes === 2) await formGroups(members, () => spawnMember(config, arrivals))
+    if (members.length === 2) await formGroups(members, () => spawnMember(config, arrivals))
     const expected = (await threads())[0]
-    if (kill) {
+    if (change === 'kill') {
       await produce(inputTopic, phaseA.slice(0, COUNT / 2))
       await waitFor(() => members.every((m) => m.rows > 0), 30_000)
       members[1].child.kill('SIGKILL')
+      await produce(inputTopic, phaseA.slice(COUNT / 2))
+    } else if (change === 'join') {
+      // The first process counts half the tweets alone; a second joins and takes half its partitions.
+      await produce(inputTopic, phaseA.slice(0, COUNT / 2))
+      await waitFor(() => members[0].rows > 0, 30_000)
+      await new Promise((r) => setTimeout(r, 1_000))
+      members.push(spawnMember(config, arrivals))
+      await waitFor(() => members[1].started, 20_000)
+      await formGroups(members, () => spawnMember(config, arrivals))
       await produce(inputTopic, phaseA.slice(COUNT / 2))
     } else {
       await produce(inputTopic, phaseA)
@@ -230,11 +241,30 @@ serial(
   'killing one of two processes hands its partitions and key groups to the other, and the rows stay exact',
   async (t) => {
     const [expected] = await threads()
-    const run = await scaleOut('kill', 2, true)
+    const run = await scaleOut('kill', 2, 'kill')
     t.deepEqual(sorted(run.rows), sorted(expected), run.members.flatMap((m) => m.lines).join('\n'))
     t.true(
       run.members[0].lines.some((l) => /runs partitions 0, 1, 2, 3 .* from epoch/.test(l)),
       'the survivor restored all four partitions from the shared checkpoints',
+    )
+  },
+)
+
+serial(
+  'a process that joins a running query takes half the partitions once the first has released them, and the rows stay exact',
+  async (t) => {
+    const [expected] = await threads()
+    const run = await scaleOut('join', 2, 'join')
+    const transcript = run.members.flatMap((m) => m.lines).join('\n')
+    t.deepEqual(sorted(run.rows), sorted(expected), transcript)
+    t.true(
+      run.members.every((m) => m.rows > 0),
+      'both processes counted windows',
+    )
+    t.false(/were not released by their last owner/.test(transcript), 'the first released what it gave up')
+    t.true(
+      run.members[1].lines.some((l) => /runs partitions \d, \d of .* from epoch/.test(l)),
+      "the second restored its partitions from the first one's files",
     )
   },
 )

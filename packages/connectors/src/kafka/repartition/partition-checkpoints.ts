@@ -12,6 +12,8 @@ import {
 
 /** One repartition partition's share of a committed epoch: its key groups and its split's position. */
 interface PartitionFile {
+  /** The process that wrote it (`PartitionCheckpointsOptions.owner`). */
+  readonly owner?: string
   readonly epoch: number
   readonly watermark: number
   readonly maxParallelism: number
@@ -26,6 +28,8 @@ export interface PartitionCheckpointsOptions {
   readonly partitions: number
   /** The partitions this process owns, now. */
   readonly owned: () => ReadonlySet<number>
+  /** This process, in the files it writes (a process that gains a partition waits for its last writer to release it). */
+  readonly owner?: string
 }
 
 /**
@@ -98,6 +102,39 @@ function fileOf(options: PartitionCheckpointsOptions, partition: number): string
   return join(options.dir, `${options.topic}-${partition}.ckpt`)
 }
 
+function releaseFileOf(options: PartitionCheckpointsOptions, partition: number): string {
+  return join(options.dir, `${options.topic}-${partition}.released`)
+}
+
+/**
+ * Marks `partition` released by `options.owner`: that process has stopped and its last file of the
+ * partition is written. The marker names the owner, so it means nothing once another process writes.
+ */
+export function releasePartition(options: PartitionCheckpointsOptions, partition: number): void {
+  if (options.owner === undefined) return
+  mkdirSync(options.dir, { recursive: true })
+  const path = releaseFileOf(options, partition)
+  const temporary = `${path}.${process.pid}.tmp`
+  writeFileSync(temporary, options.owner)
+  renameSync(temporary, path)
+}
+
+/**
+ * Whether a process may take `partition` now: it has no file yet, `options.owner` wrote it last, or
+ * its last writer released it.
+ */
+export function isReleased(options: PartitionCheckpointsOptions, partition: number): boolean {
+  const path = fileOf(options, partition)
+  if (!existsSync(path)) return true
+  const { owner } = decodeSnapshot<PartitionFile>(readFileSync(path))
+  if (owner === undefined || owner === options.owner) return true
+  try {
+    return readFileSync(releaseFileOf(options, partition), 'utf8') === owner
+  } catch {
+    return false
+  }
+}
+
 function writePartition(
   options: PartitionCheckpointsOptions,
   partition: number,
@@ -121,6 +158,7 @@ function writePartition(
     nodes[id] = { name: node.name, parallelism: node.parallelism, instances }
   }
   const file: PartitionFile = {
+    owner: options.owner,
     epoch: checkpoint.epoch,
     watermark: checkpoint.watermark,
     maxParallelism: checkpoint.maxParallelism,

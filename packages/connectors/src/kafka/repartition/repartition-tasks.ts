@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import {
   ConfigError,
   Job,
@@ -12,8 +13,10 @@ import type { PartitionAssigner } from 'kafkajs'
 import type { CrashPayload, GroupJoinPayload, KafkaConsumer } from '../client.js'
 import { openConnection, type KafkaConnection, type KafkaConnectionOptions } from '../connection.js'
 import {
+  isReleased,
   partitionCheckpoints,
   readPartitionCheckpoint,
+  releasePartition,
   type PartitionCheckpointsOptions,
 } from './partition-checkpoints.js'
 import {
@@ -90,6 +93,8 @@ export class RepartitionTasks {
   readonly done: Promise<void>
 
   private readonly maxBuffered: number
+  /** Names this process's files in the shared directory (see `partitionCheckpoints`). */
+  private readonly id = randomUUID()
 
   private constructor(private readonly options: RepartitionTasksOptions) {
     this.connection = openConnection('RepartitionTasks', options)
@@ -175,7 +180,11 @@ export class RepartitionTasks {
   async stop(): Promise<void> {
     this.stopped = true
     this.feed.retire()
-    this.switching = this.switching.then(() => this.job?.stop().catch(() => undefined))
+    this.switching = this.switching.then(async () => {
+      await this.job?.stop().catch(() => undefined)
+      // Its last epoch wrote the files: whoever gets these partitions next need not wait.
+      if (this.job) this.release([...this.owned])
+    })
     await this.switching
     await this.consumer?.disconnect().catch(() => undefined)
     if (this.failure) this.settle.reject(this.failure)
@@ -239,10 +248,22 @@ export class RepartitionTasks {
   }
 
   private checkpointOptions(owned: () => ReadonlySet<number>): PartitionCheckpointsOptions {
-    return { dir: this.options.checkpointDir, topic: this.options.topic, partitions: this.partitions, owned }
+    return {
+      dir: this.options.checkpointDir,
+      topic: this.options.topic,
+      partitions: this.partitions,
+      owned,
+      owner: this.id,
+    }
   }
 
-  /** A new assignment: seek now (kafkajs needs it inside the join), then swap the job. */
+  /**
+   * A new assignment. The partitions wait (paused, nothing taken) until the job of the last assignment
+   * has stopped, with a final epoch whose checkpoint files are the latest of its partitions, and until
+   * whichever process owned a gained partition before has released it (see `awaitReleases`): Kafka
+   * Streams' "revoked everywhere before assigned anywhere", which kafkajs's consumer does not give.
+   * Then the files are read, the partitions sought to their positions, and the new job starts.
+   */
   private onJoin(consumer: KafkaConsumer, assignment: GroupJoinPayload['memberAssignment']): void {
     const now: ReadonlySet<number> = new Set(assignment[this.options.topic] ?? [])
     const same = now.size === this.owned.size && [...now].every((p) => this.owned.has(p))
@@ -252,34 +273,43 @@ export class RepartitionTasks {
         consumer.seek({ topic: this.options.topic, partition: p, offset: String(next) })
       return
     }
+    const before = this.owned
     this.owned = now
-    // The running job writes no file from here on (`owned` below), so the files read now are the latest.
-    const restored = readPartitionCheckpoint(this.checkpointOptions(() => now))
-    const positions = new Map<string, unknown>()
-    for (const node of Object.values(restored?.nodes ?? {}))
-      for (const s of node.instances)
-        if (s?.union instanceof Map) for (const [k, v] of s.union) positions.set(k as string, v)
-    const starts = new Map<number, number>()
-    for (const p of now) {
-      // No file yet: the partition has never been checkpointed, so all of it is to be read.
-      const start =
-        (positions.get(`${this.options.topic}-${p}`) as RepartitionPosition | undefined)?.offset ?? 0
-      starts.set(p, start)
-      consumer.seek({ topic: this.options.topic, partition: p, offset: String(start) })
-    }
+    const topicPartitions = [{ topic: this.options.topic, partitions: [...now] }]
+    if (now.size > 0) consumer.pause(topicPartitions)
     this.feed.retire()
-    const feed = new AssignmentFeed(starts, this.maxBuffered, (paused) => {
-      const partitions = [{ topic: this.options.topic, partitions: [...now] }]
-      if (paused) consumer.pause(partitions)
-      else consumer.resume(partitions)
+    const feed = new AssignmentFeed(new Map([...now].map((p) => [p, 0])), this.maxBuffered, (paused) => {
+      if (paused) consumer.pause(topicPartitions)
+      else consumer.resume(topicPartitions)
     })
+    for (const p of now) feed.holdBack(p)
     this.feed = feed
     this.generations++
     this.switching = this.switching.then(async () => {
       await this.job?.stop().catch(() => undefined)
       this.job = undefined
+      this.release([...before].filter((p) => !now.has(p)))
       if (this.stopped || this.feed !== feed) return
-      const owned = () => (this.owned === now ? now : new Set<number>())
+      await this.awaitReleases(
+        [...now].filter((p) => !before.has(p)),
+        () => this.feed !== feed,
+      )
+      if (this.stopped || this.feed !== feed) return
+      const restored = readPartitionCheckpoint(this.checkpointOptions(() => now))
+      const positions = new Map<string, unknown>()
+      for (const node of Object.values(restored?.nodes ?? {}))
+        for (const s of node.instances)
+          if (s?.union instanceof Map) for (const [k, v] of s.union) positions.set(k as string, v)
+      for (const p of now) {
+        // No file yet: the partition has never been checkpointed, so all of it is to be read.
+        const start =
+          (positions.get(`${this.options.topic}-${p}`) as RepartitionPosition | undefined)?.offset ?? 0
+        feed.open(p, start)
+        consumer.seek({ topic: this.options.topic, partition: p, offset: String(start) })
+      }
+      if (now.size > 0) consumer.resume(topicPartitions)
+      // This job writes the files of its partitions until it has stopped, its last epoch included.
+      const owned = () => now
       const partitions = [...now].sort((a, b) => a - b)
       const source = repartitionSource({
         topic: this.options.topic,
@@ -308,6 +338,36 @@ export class RepartitionTasks {
     this.switching = this.switching.catch((error: unknown) => {
       this.fail(error)
     })
+  }
+
+  /** Says, in the shared directory, that this process wrote its last file of each of `partitions`. */
+  private release(partitions: readonly number[]): void {
+    for (const p of partitions)
+      releasePartition(
+        this.checkpointOptions(() => new Set()),
+        p,
+      )
+  }
+
+  /**
+   * Waits until each of `partitions` was last written by this process, never written, or released by
+   * the process that wrote it last; at most `sessionTimeout` + 5 s (default 35 s): a process that died
+   * releases nothing, and its session ended before the group could hand its partitions on.
+   */
+  private async awaitReleases(partitions: readonly number[], superseded: () => boolean): Promise<void> {
+    const options = this.checkpointOptions(() => new Set())
+    const deadline = Date.now() + (this.options.sessionTimeout ?? 30_000) + 5_000
+    let waiting = partitions.filter((p) => !isReleased(options, p))
+    while (waiting.length > 0 && Date.now() < deadline && !this.stopped && !superseded()) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      waiting = waiting.filter((p) => !isReleased(options, p))
+    }
+    if (waiting.length > 0 && !this.stopped && !superseded()) {
+      this.log(
+        'warn',
+        `partitions ${waiting.join(', ')} of '${this.options.topic}' were not released by their last owner; taking them from its last files`,
+      )
+    }
   }
 
   /**
@@ -426,6 +486,18 @@ class AssignmentFeed implements RepartitionFeed {
     if (!this.paused && this.bytes > this.maxBytes) this.setPaused(true)
     this.wake?.()
     return undefined
+  }
+
+  /** Takes nothing of `partition` until `open` or `resume`. */
+  holdBack(partition: number): void {
+    this.held.add(partition)
+  }
+
+  /** Takes `partition` from `offset` on (it is being sought there). */
+  open(partition: number, offset: number): void {
+    const queue = this.queues.get(partition)
+    if (queue) queue.next = offset
+    this.held.delete(partition)
   }
 
   /** Takes fetches of `partition` again (it is being sought to the returned offset). */
