@@ -25,9 +25,11 @@ import {
 import { CollectSink, OperatorHarness } from '@weir/core/testing'
 import {
   decodeRepartitioned,
+  isReleased,
   partitionCheckpoints,
   partitionOfKey,
   readPartitionCheckpoint,
+  releasePartition,
   repartitionRows,
   repartitionSource,
   type RepartitionData,
@@ -582,4 +584,23 @@ test('without idleTimeoutMs a quiet writer holds the watermark back however long
   t.is(((await reader.poll()) as SourceBatch<RepartitionInput>).watermark, -Infinity)
   clock.advance(3_600_000)
   t.is(await reader.poll(), 'idle')
+})
+
+test('a partition is free to take when it has no file, its file is the taker’s own, or its last writer released it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-partition-release-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const topic = 'q-agg-repartition'
+  const as = (owner: string) => ({ dir, topic, partitions: 2, owned: () => new Set([0]), owner })
+  const checkpoint: Checkpoint = { epoch: 1, maxParallelism: 128, watermark: 0, nodes: {} }
+  t.true(isReleased(as('b'), 0), 'no file yet')
+  await partitionCheckpoints(as('a'), undefined).commit(checkpoint)
+  t.true(isReleased(as('a'), 0), 'its own file')
+  t.false(isReleased(as('b'), 0), 'written by a, not released')
+  releasePartition(as('b'), 0)
+  t.false(isReleased(as('b'), 0), 'a release by another than the last writer means nothing')
+  releasePartition(as('a'), 0)
+  t.true(isReleased(as('b'), 0), 'released by its last writer')
+  // b takes it and writes: a's old release no longer frees it for c.
+  await partitionCheckpoints(as('b'), undefined).commit(checkpoint)
+  t.false(isReleased(as('c'), 0))
 })

@@ -13,8 +13,10 @@ export {
 } from './repartition-source.js'
 export { RepartitionTasks, type RepartitionTasksOptions } from './repartition-tasks.js'
 export {
+  isReleased,
   partitionCheckpoints,
   readPartitionCheckpoint,
+  releasePartition,
   type PartitionCheckpointsOptions,
 } from './partition-checkpoints.js'
 export { partitionOfKey, type RepartitionRow, type RepartitionMessage } from './repartition-record.js'
