@@ -85,16 +85,13 @@ export function planQuery(plan: LogicalPlan, options: PlanOptions): PlannedQuery
       `aggPhaseStrategy ${JSON.stringify(strategy)} is not one of 'auto', 'one-phase', 'two-phase'`,
     )
   }
-  const prefixEnd = steps.findIndex((s) => !isFusable(s))
-  const prefix = steps.slice(0, prefixEnd === -1 ? steps.length : prefixEnd)
-  const rest = steps.slice(prefix.length)
+  const { rowSteps, rest } = leadingSteps(steps)
   const eventTime = eventTimeColumn(steps)
 
   const graph = new StreamGraph({
     parallelism: options.parallelism,
     maxParallelism: options.maxParallelism ?? DEFAULT_MAX_PARALLELISM,
   })
-  const rowSteps = prefix.filter((s): s is RowStep => s.kind !== 'watermark')
   const watermark = steps.find((s) => s.kind === 'watermark')
   const sourceSpec = source<unknown>('source', plan.source, {
     decode: rowSteps.length > 0 ? fuse(rowSteps) : undefined,
@@ -233,7 +230,23 @@ function inTwoPhases(step: Extract<Step, { kind: 'aggregate' }>, options: PlanOp
   return why === undefined && (strategy === 'two-phase' || options.parallelism > 1)
 }
 
-export function isFusable(step: Step): boolean {
+/**
+ * The leading per-row steps (run in the source's decode, so event times and watermarks come per
+ * source partition from the shaped row), and the steps after them.
+ */
+export function leadingSteps(steps: readonly Step[]): {
+  readonly rowSteps: readonly RowStep[]
+  readonly rest: readonly Step[]
+} {
+  const end = steps.findIndex((s) => !isFusable(s))
+  const prefix = steps.slice(0, end === -1 ? steps.length : end)
+  return {
+    rowSteps: prefix.filter((s): s is RowStep => s.kind !== 'watermark'),
+    rest: steps.slice(prefix.length),
+  }
+}
+
+function isFusable(step: Step): boolean {
   return step.kind === 'row' || step.kind === 'filter' || step.kind === 'decode' || step.kind === 'watermark'
 }
 

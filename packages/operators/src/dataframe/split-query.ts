@@ -9,10 +9,9 @@ import {
   type Sink,
   type SplitQuery,
 } from '@weir/core'
-import type { OutputMode } from '../aggregate/table.js'
+import type { AggregateRow, OutputMode } from '../aggregate/table.js'
 import { sink } from '../sink.js'
 import { source } from '../source.js'
-import type { AggregateRow } from '../aggregate/table.js'
 import { filter } from '../filter.js'
 import { keyedAggregate } from '../keyed-aggregate.js'
 import { map } from '../map.js'
@@ -23,10 +22,9 @@ import {
   explodeRows,
   fuse,
   groupKey,
-  isFusable,
+  leadingSteps,
   resultRow,
   timestampOf,
-  type RowStep,
 } from './plan-query.js'
 import type { LogicalPlan, Step } from './steps.js'
 
@@ -53,10 +51,7 @@ export function splitQuery(plan: LogicalPlan, options: SplitOptions): SplitQuery
         `each process's groups from that process: leave out scaleOut, or sort where the rows are read`,
     )
   }
-  const prefixEnd = steps.findIndex((s) => !isFusable(s))
-  const prefix = steps.slice(0, prefixEnd === -1 ? steps.length : prefixEnd)
-  const rest = steps.slice(prefix.length)
-  const rowSteps = prefix.filter((s): s is RowStep => s.kind !== 'watermark')
+  const { rowSteps, rest } = leadingSteps(steps)
   const watermark = steps.find((s) => s.kind === 'watermark')
   const eventTime = eventTimeColumn(steps)
   const aggregate = rest.find((s) => s.kind === 'aggregate')
